@@ -1,0 +1,165 @@
+"""The v1 endpoints plus health, readiness and metrics."""
+
+from __future__ import annotations
+
+from flask import Blueprint as FlaskBlueprint
+from flask import current_app
+from flask_smorest import abort
+from flask_smorest.error_handler import ErrorSchema
+
+from model.classifier import Classifier, summarize
+from model.labels import LABELS
+from model.sentences import split_sentences
+from service import observability
+from service.auth import require_api_key
+from service.parsing import ArticleBlueprint
+from service.schemas import (
+    ModelInfoSchema,
+    PredictBatchRequestSchema,
+    PredictBatchResponseSchema,
+    PredictRequestSchema,
+    PredictResponseSchema,
+    StatusSchema,
+)
+
+blp = ArticleBlueprint(
+    "v1", __name__, url_prefix="/v1", description="Per-sentence framing predictions."
+)
+blp.before_request(require_api_key)
+ops = ArticleBlueprint("ops", __name__, description="Liveness, readiness and metrics.")
+
+_ERRORS = {
+    400: "Malformed JSON, an empty body or bytes that are not UTF-8.",
+    401: "FRAMING_API_KEYS is set and the request has no valid bearer key.",
+    413: "The body is larger than FRAMING_MAX_CONTENT_LENGTH.",
+    415: "A content type other than application/json or text/plain; charset=utf-8.",
+    422: "Missing, wrong-typed, empty or too long fields, unknown fields, or too many sentences.",
+    503: "No verified model is loaded.",
+}
+_TEXT_BODY = {
+    "requestBody": {
+        "content": {
+            "text/plain": {
+                "schema": {"type": "string", "minLength": 1},
+                "example": "Russian forces shelled Kharkiv overnight. Officials said two people were hurt.",
+            }
+        }
+    }
+}
+
+
+def _document_errors(func):
+    for code, description in _ERRORS.items():
+        func = blp.alt_response(code, schema=ErrorSchema, description=description)(func)
+    return func
+
+
+def classifier() -> Classifier:
+    model = current_app.extensions.get("framing")
+    if model is None:
+        abort(503, message=current_app.extensions.get("framing_error") or "The model is not loaded.")
+    return model
+
+
+def score(model: Classifier, text: str, doc_id, explain: bool, top_terms: int, where: dict) -> dict:
+    """Split, check the sentence limit, predict, summarise: one API result."""
+    spans = split_sentences(text)
+    limit = current_app.config["MAX_SENTENCES"]
+    if len(spans) > limit:
+        message = f"{len(spans)} sentences; the limit is {limit} (FRAMING_MAX_SENTENCES)."
+        abort(422, message="Invalid request body.", errors={"json": _nest(where, [message])})
+    if not spans:
+        abort(422, message="Invalid request body.", errors={"json": _nest(where, ["Text has no sentences."])})
+    predictions = model.predict_spans(spans, explain=explain, top_terms=top_terms)
+    observability.record_predictions([p.label for p in predictions])
+    return {
+        "id": doc_id,
+        "model": model.info,
+        "sentences": predictions,
+        "document": summarize(predictions),
+    }
+
+
+def _nest(where: dict, messages: list[str]) -> dict:
+    """``{"documents": {"3": ...}}`` style error location ending at ``text``."""
+    if not where:
+        return {"text": messages}
+    return {"documents": {str(where["index"]): {"text": messages}}}
+
+
+@blp.route("/predict", methods=["POST"])
+@blp.doc(**_TEXT_BODY)
+@blp.arguments(PredictRequestSchema)
+@blp.response(200, PredictResponseSchema)
+@_document_errors
+def predict(body: dict):
+    """Score one text, sentence by sentence.
+
+    Send JSON (`{"text": ...}`) or the article itself as `text/plain; charset=utf-8`.
+    """
+    model = classifier()
+    return score(model, body["text"], body.get("id"), body["explain"], body["top_terms"], {})
+
+
+@blp.route("/predict/batch", methods=["POST"])
+@blp.arguments(PredictBatchRequestSchema)
+@blp.response(200, PredictBatchResponseSchema)
+@_document_errors
+def predict_batch(body: dict):
+    """Score up to FRAMING_MAX_BATCH_DOCUMENTS documents in one call, results in order."""
+    model = classifier()
+    return {
+        "results": [
+            score(model, doc["text"], doc.get("id"), body["explain"], body["top_terms"], {"index": i})
+            for i, doc in enumerate(body["documents"])
+        ]
+    }
+
+
+@blp.route("/model", methods=["GET"])
+@blp.response(200, ModelInfoSchema)
+@blp.alt_response(401, schema=ErrorSchema, description=_ERRORS[401])
+@blp.alt_response(503, schema=ErrorSchema, description=_ERRORS[503])
+def model_info():
+    """Describe the loaded model: version, training data and held-out metrics."""
+    model = classifier()
+    meta = model.metadata
+    metrics = {
+        name: {k: v for k, v in values.items() if k != "calibration_bins"}
+        for name, values in meta.get("metrics", {}).items()
+        if name != "raw_cross_validated" and isinstance(values, dict)
+    }
+    return {
+        **model.info,
+        "labels": list(LABELS),
+        "created_at": meta.get("created_at", ""),
+        "calibration": meta.get("calibration", {}),
+        "params": meta.get("params", {}),
+        "training_data": meta.get("training_data", {}),
+        "metrics": metrics,
+        "library_versions": meta.get("library_versions", {}),
+    }
+
+
+@ops.route("/health", methods=["GET"])
+@ops.response(200, StatusSchema)
+def health():
+    """The process is alive (no model needed)."""
+    return {"status": "ok"}
+
+
+@ops.route("/ready", methods=["GET"])
+@ops.response(200, StatusSchema)
+@ops.alt_response(503, schema=ErrorSchema, description=_ERRORS[503])
+def ready():
+    """A verified model is loaded and requests can be served."""
+    return {"status": "ready", "model": classifier().info}
+
+
+metrics_blp = FlaskBlueprint("metrics", __name__)
+
+
+@metrics_blp.route("/metrics")
+def metrics():
+    """Prometheus text format (not in the OpenAPI document: it is not JSON)."""
+    return observability.metrics_response()

@@ -1,0 +1,52 @@
+"""Request-body parsing: JSON or a plain-text article, with clean 4xx errors."""
+
+from __future__ import annotations
+
+import json
+
+from flask_smorest import Blueprint, abort
+from webargs import core
+from webargs.flaskparser import FlaskParser
+
+
+class ArticleParser(FlaskParser):
+    """JSON bodies as usual; ``text/plain`` bodies become ``{"text": body}``.
+
+    Anything else is a 415, undecodable bytes and unparseable JSON a 400, and
+    JSON nested deeper than Python's recursion limit a 400 instead of a crash.
+    """
+
+    def _raw_load_json(self, req):
+        mimetype = req.mimetype
+        if mimetype == "text/plain":
+            charset = req.mimetype_params.get("charset", "utf-8").lower()
+            if charset not in ("utf-8", "utf8"):
+                abort(415, message="text/plain bodies must be UTF-8 (charset=utf-8).")
+            raw = req.get_data(cache=True)
+            try:
+                return {"text": raw.decode("utf-8")}
+            except UnicodeDecodeError as exc:
+                abort(400, message=f"The body is not valid UTF-8 (byte {exc.start}).")
+        if not core.is_json(mimetype):
+            abort(
+                415,
+                message=f"Unsupported content type {mimetype or 'none'!r}; "
+                "send application/json or text/plain; charset=utf-8.",
+            )
+        raw = req.get_data(cache=True)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            abort(400, message=f"The body is not valid UTF-8 (byte {exc.start}).")
+        if not text.strip():
+            abort(400, message="The request body is empty.")
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            abort(400, message=f"Malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.")
+        except RecursionError:
+            abort(400, message="Malformed JSON: nested too deeply.")
+
+
+class ArticleBlueprint(Blueprint):
+    ARGUMENTS_PARSER = ArticleParser()

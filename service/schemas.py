@@ -1,0 +1,175 @@
+"""marshmallow schemas: the one definition of request/response shape and of the
+OpenAPI document. The batch scorer dumps its records with the same schemas."""
+
+from __future__ import annotations
+
+from flask import current_app, has_app_context
+from marshmallow import Schema, ValidationError, fields, post_dump, validate, validates
+
+from model.labels import LABELS
+from service.config import DEFAULTS
+
+
+def _limit(name: str) -> int:
+    return current_app.config[name] if has_app_context() else DEFAULTS[name]
+
+
+def check_text(value: str) -> None:
+    """Shared by single and batch requests: non-blank and within the char limit."""
+    if not value.strip():
+        raise ValidationError("Text is empty or only white space.")
+    limit = _limit("MAX_TEXT_CHARS")
+    if len(value) > limit:
+        raise ValidationError(
+            f"Text is {len(value)} characters long; the limit is {limit} (FRAMING_MAX_TEXT_CHARS)."
+        )
+
+
+class _Request(Schema):
+    explain = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Add, for each sentence, the n-grams that pushed most toward its label."},
+    )
+    top_terms = fields.Integer(
+        load_default=5,
+        validate=validate.Range(min=1),
+        metadata={"description": "How many terms to list per sentence with explain (at most FRAMING_MAX_TOP_TERMS, default 20)."},
+    )
+
+    @validates("top_terms")
+    def _top_terms_limit(self, value: int, **kwargs) -> None:
+        limit = _limit("MAX_TOP_TERMS")
+        if value > limit:
+            raise ValidationError(f"Must be at most {limit}.")
+
+
+class PredictRequestSchema(_Request):
+    text = fields.String(
+        required=True,
+        validate=check_text,
+        metadata={"description": "The article (or any text); split into sentences by the service."},
+    )
+    id = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=200),
+        metadata={"description": "Your identifier, echoed back (at most 200 characters)."},
+    )
+
+
+class DocumentSchema(Schema):
+    id = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=200),
+        metadata={"description": "Your identifier for this document, echoed back."},
+    )
+    text = fields.String(
+        required=True, validate=check_text, metadata={"description": "The document text."}
+    )
+
+
+class PredictBatchRequestSchema(_Request):
+    documents = fields.List(
+        fields.Nested(DocumentSchema),
+        required=True,
+        validate=validate.Length(min=1),
+        metadata={"description": "Documents to score, at most FRAMING_MAX_BATCH_DOCUMENTS (default 100)."},
+    )
+
+    @validates("documents")
+    def _batch_limit(self, value: list, **kwargs) -> None:
+        limit = _limit("MAX_BATCH_DOCUMENTS")
+        if len(value) > limit:
+            raise ValidationError(
+                f"{len(value)} documents; the limit is {limit} (FRAMING_MAX_BATCH_DOCUMENTS)."
+            )
+
+
+def _probability(description: str) -> fields.Float:
+    return fields.Float(required=True, metadata={"description": description})
+
+
+class ProbabilitiesSchema(Schema):
+    pro_russia = _probability("P(pro_russia)")
+    neutral = _probability("P(neutral)")
+    pro_ukraine = _probability("P(pro_ukraine)")
+
+
+class TopTermSchema(Schema):
+    term = fields.String(required=True, metadata={"description": "A word n-gram after normalisation."})
+    weight = fields.Float(required=True, metadata={"description": "tf-idf value times the centred coefficient for the label."})
+
+
+class SentencePredictionSchema(Schema):
+    index = fields.Integer(required=True, metadata={"description": "Position of the sentence, from 0."})
+    start = fields.Integer(required=True, metadata={"description": "Offset of the first character in the submitted text."})
+    end = fields.Integer(required=True, metadata={"description": "Offset after the last character: text[start:end] is the sentence."})
+    text = fields.String(required=True, metadata={"description": "The sentence."})
+    label = fields.String(
+        required=True, validate=validate.OneOf(LABELS), metadata={"description": "Most probable label."}
+    )
+    confidence = fields.Float(required=True, metadata={"description": "The largest of the three probabilities."})
+    probabilities = fields.Nested(ProbabilitiesSchema, required=True, metadata={"description": "Calibrated probability of each label; they sum to 1."})
+    top_terms = fields.List(
+        fields.Nested(TopTermSchema),
+        metadata={"description": "With explain only: n-grams that pushed most toward the label."},
+    )
+
+    @post_dump
+    def _drop_absent_terms(self, data: dict, **kwargs) -> dict:
+        if data.get("top_terms") is None:
+            data.pop("top_terms", None)
+        return data
+
+
+class LabelCountsSchema(Schema):
+    pro_russia = fields.Integer(required=True, metadata={"description": "Sentences labeled pro_russia."})
+    neutral = fields.Integer(required=True, metadata={"description": "Sentences labeled neutral."})
+    pro_ukraine = fields.Integer(required=True, metadata={"description": "Sentences labeled pro_ukraine."})
+
+
+class DocumentSummarySchema(Schema):
+    n_sentences = fields.Integer(required=True, metadata={"description": "Number of sentences."})
+    label_counts = fields.Nested(LabelCountsSchema, required=True, metadata={"description": "Sentences per label."})
+    label_shares = fields.Nested(ProbabilitiesSchema, required=True, metadata={"description": "Share of sentences per label."})
+    mean_probabilities = fields.Nested(ProbabilitiesSchema, required=True, metadata={"description": "Mean probability of each label over sentences."})
+    framing_score = fields.Float(required=True, metadata={"description": "Mean of P(pro_ukraine) - P(pro_russia), in [-1, 1]."})
+    dominant_label = fields.String(
+        required=True, allow_none=True, metadata={"description": "Label with most sentences (ties: higher mean probability)."}
+    )
+
+
+class ModelRefSchema(Schema):
+    name = fields.String(required=True, metadata={"description": "Model name."})
+    version = fields.String(required=True, metadata={"description": "Model version."})
+    sha256 = fields.String(required=True, metadata={"description": "sha256 of model.joblib."})
+
+
+class PredictResponseSchema(Schema):
+    id = fields.String(allow_none=True, metadata={"description": "The id you sent, or null."})
+    model = fields.Nested(ModelRefSchema, required=True, metadata={"description": "The model that scored the text."})
+    sentences = fields.List(fields.Nested(SentencePredictionSchema), required=True, metadata={"description": "One entry per sentence, in order."})
+    document = fields.Nested(DocumentSummarySchema, required=True, metadata={"description": "Document-level summary."})
+
+
+class PredictBatchResponseSchema(Schema):
+    results = fields.List(fields.Nested(PredictResponseSchema), required=True, metadata={"description": "One result per document, in request order."})
+
+
+class ModelInfoSchema(Schema):
+    name = fields.String(required=True, metadata={"description": "Model name."})
+    version = fields.String(required=True, metadata={"description": "Model version."})
+    sha256 = fields.String(required=True, metadata={"description": "sha256 of model.joblib."})
+    labels = fields.List(fields.String(), required=True, metadata={"description": "Labels in the order the API reports them."})
+    created_at = fields.String(required=True, metadata={"description": "When the model was trained (UTC, ISO 8601)."})
+    calibration = fields.Dict(metadata={"description": "Calibration method and raw out-of-fold ECE."})
+    params = fields.Dict(metadata={"description": "Chosen hyper-parameters."})
+    training_data = fields.Dict(metadata={"description": "Training data summary: sentences, documents, label counts, sha256."})
+    metrics = fields.Dict(metadata={"description": "Cross-validated and dev metrics (accuracy, macro_f1, per_label, confusion_matrix, ece)."})
+    library_versions = fields.Dict(metadata={"description": "Library versions the model was trained with."})
+
+
+class StatusSchema(Schema):
+    status = fields.String(required=True, metadata={"description": "ok (health) or ready (ready)."})
+    model = fields.Nested(ModelRefSchema, metadata={"description": "The loaded model (ready only)."})

@@ -1,0 +1,17 @@
+"""The analyst web page at ``/`` (plain HTML/CSS/JS served by the app)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template
+
+bp = Blueprint("web", __name__)
+
+
+@bp.route("/")
+def index():
+    """Paste an article, see its framing sentence by sentence."""
+    return render_template(
+        "index.html",
+        max_chars=current_app.config["MAX_TEXT_CHARS"],
+        auth_required=bool(current_app.config["API_KEYS"]),
+    )

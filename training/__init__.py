@@ -1,0 +1,1 @@
+"""Corpus validation, training and evaluation of the framing model."""

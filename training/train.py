@@ -1,0 +1,286 @@
+"""`framing-train`: validate the corpus, choose hyper-parameters, calibrate, save.
+
+Every figure written into the metadata and the model card is measured on
+sentences the scoring model did not see: out-of-fold predictions from
+cross-validation grouped by ``doc_id`` (an article never straddles folds), and
+optionally a separate real-news dev set.
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from itertools import product
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+from sklearn.base import clone
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold, cross_val_predict
+
+from model.artifact import save_artifact
+from model.classifier import Classifier
+from model.labels import LABELS
+from model.pipeline import DEFAULT_PARAMS, build_pipeline
+from training import dataset
+from training.metrics import classification_metrics
+
+log = logging.getLogger("framing.train")
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OUT = REPO_ROOT / "model" / "artifacts" / "default"
+DEFAULT_DEV = REPO_ROOT.parent / "shared" / "dev" / "dev.jsonl"
+# Above this out-of-fold ECE the raw probabilities are recalibrated.
+ECE_TOLERANCE = 0.05
+
+PARAM_GRID: dict[str, list[Any]] = {
+    "tfidf__ngram_range": [(1, 1), (1, 2), (1, 3)],
+    "tfidf__min_df": [1, 2],
+    "tfidf__sublinear_tf": [True, False],
+    "clf__C": [3.0, 10.0, 30.0],
+    "clf__class_weight": [None, "balanced"],
+}
+
+
+def _folds(y: list[str], groups: list[str], n_splits: int, seed: int) -> list:
+    splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    return list(splitter.split(np.zeros(len(y)), y, groups))
+
+
+def _label_order(proba: np.ndarray) -> np.ndarray:
+    """cross_val_predict returns columns in sorted class order; reorder to LABELS."""
+    classes = sorted(LABELS)
+    return proba[:, [classes.index(label) for label in LABELS]]
+
+
+def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in sorted(params.items())}
+
+
+def search(texts, y, folds, seed: int, jobs: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Grid search on macro-F1; returns the best params and the top candidates."""
+    n_candidates = int(np.prod([len(v) for v in PARAM_GRID.values()]))
+    log.info("grid search: %d candidates x %d folds", n_candidates, len(folds))
+    grid = GridSearchCV(
+        build_pipeline(random_state=seed),
+        PARAM_GRID,
+        scoring="f1_macro",
+        cv=folds,
+        n_jobs=jobs,
+        refit=False,
+    )
+    grid.fit(texts, y)
+    results = grid.cv_results_
+    order = np.argsort(-results["mean_test_score"], kind="stable")[:5]
+    top = [
+        {
+            "params": _jsonable(results["params"][i]),
+            "macro_f1": round(float(results["mean_test_score"][i]), 4),
+            "std": round(float(results["std_test_score"][i]), 4),
+        }
+        for i in order
+    ]
+    return dict(grid.best_params_), {"candidates": n_candidates, "folds": len(folds), "top": top}
+
+
+def out_of_fold(estimator, texts, y, folds, jobs: int) -> dict[str, Any]:
+    proba = cross_val_predict(
+        estimator, texts, y, cv=folds, method="predict_proba", n_jobs=jobs
+    )
+    return classification_metrics(y, _label_order(proba))
+
+
+def calibrated(pipeline, folds, method: str) -> CalibratedClassifierCV:
+    """Wrap the pipeline so its probabilities are recalibrated out of fold.
+
+    ``ensemble=False`` keeps one pipeline fitted on all data (so explanations
+    read one set of coefficients) and fits the calibrator on out-of-fold scores.
+    """
+    return CalibratedClassifierCV(pipeline, method=method, cv=folds, ensemble=False)
+
+
+def git_commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=5
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def library_versions() -> dict[str, str]:
+    import joblib
+    import scipy
+    import sklearn
+
+    return {
+        "python": platform.python_version(),
+        "scikit-learn": sklearn.__version__,
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "joblib": joblib.__version__,
+    }
+
+
+def train(
+    data: Path,
+    out: Path,
+    *,
+    seed: int = 0,
+    folds: int = 5,
+    do_search: bool = True,
+    calibration: str = "auto",
+    dev: Path | None = None,
+    jobs: int = 1,
+    name: str = "framing-tfidf-lr",
+    version: str | None = None,
+    card: bool = True,
+) -> dict[str, Any]:
+    """Train and save a model directory; returns its metadata."""
+    started = time.perf_counter()
+    files = dataset.data_files(data)
+    examples = dataset.load_examples(data)
+    info = dataset.summary(examples)
+    log.info(
+        "corpus: %d sentences, %d documents, %s",
+        info["n_sentences"], info["n_documents"], info["label_counts"],
+    )
+    texts = [ex.text for ex in examples]
+    y = [ex.label for ex in examples]
+    groups = [ex.doc_id for ex in examples]
+    cv = _folds(y, groups, folds, seed)
+
+    search_info: dict[str, Any] | None = None
+    params = dict(DEFAULT_PARAMS)
+    if do_search:
+        best, search_info = search(texts, y, cv, seed, jobs)
+        params.update(best)
+    log.info("parameters: %s", _jsonable(params))
+    pipeline = build_pipeline(random_state=seed, **params)
+
+    log.info("out-of-fold evaluation (raw probabilities)")
+    raw = out_of_fold(pipeline, texts, y, cv, jobs)
+    method = calibration
+    if calibration == "auto":
+        method = "temperature" if raw["ece"] > ECE_TOLERANCE else "none"
+    cv_metrics = raw
+    estimator = pipeline
+    if method != "none":
+        estimator = calibrated(pipeline, cv, method)
+        log.info("raw ECE %.3f; calibrating with %s scaling", raw["ece"], method)
+        # Nested: each outer fold calibrates on its own inner folds only.
+        cv_metrics = out_of_fold(
+            CalibratedClassifierCV(pipeline, method=method, cv=3, ensemble=False),
+            texts, y, cv, jobs,
+        )
+    log.info(
+        "cross-validated: macro-F1 %.3f, accuracy %.3f, ECE %.3f",
+        cv_metrics["macro_f1"], cv_metrics["accuracy"], cv_metrics["ece"],
+    )
+    log.info("fitting the final model on all %d sentences", len(texts))
+    estimator.fit(texts, y)
+
+    data_sha = dataset.data_sha256(files)
+    metadata: dict[str, Any] = {
+        "name": name,
+        "version": version or f"1.0.0+{data_sha[:8]}",
+        "created_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        "seed": seed,
+        "git_commit": git_commit(),
+        "library_versions": library_versions(),
+        "training_data": {
+            "path": str(data),
+            "files": [f.name for f in files],
+            "sha256": data_sha,
+            **info,
+        },
+        "params": _jsonable(params),
+        "calibration": {"method": method, "raw_cv_ece": raw["ece"], "tolerance": ECE_TOLERANCE},
+        "search": search_info,
+        "metrics": {"cross_validated": cv_metrics, "raw_cross_validated": raw},
+    }
+    if dev is not None:
+        dev_examples = dataset.load_examples(dev, require_doc_id=False, check_sentences=False)
+        proba = Classifier(estimator, {"model_sha256": ""}).predict_proba(
+            [ex.text for ex in dev_examples]
+        )
+        metadata["metrics"]["dev"] = {
+            "path": dev.name,
+            **classification_metrics([ex.label for ex in dev_examples], proba),
+        }
+        log.info("dev (%s): macro-F1 %.3f", dev.name, metadata["metrics"]["dev"]["macro_f1"])
+    metadata["training_seconds"] = round(time.perf_counter() - started, 1)
+    metadata = save_artifact(out, estimator, metadata)
+    if card:
+        from training.card import write_model_card
+
+        write_model_card(out, metadata)
+    log.info("saved %s in %.1fs", out, time.perf_counter() - started)
+    return metadata
+
+
+@click.command()
+@click.option("--data", type=click.Path(exists=True, path_type=Path),
+              default=dataset.DEFAULT_DATA_DIR, show_default=True,
+              help="Labeled CSV/JSONL file or a directory of them.")
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
+              default=DEFAULT_OUT, show_default=True, envvar="FRAMING_MODEL_DIR",
+              help="Model directory to write.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed for folds and solver.")
+@click.option("--folds", type=click.IntRange(2, 20), default=5, show_default=True,
+              help="Cross-validation folds (grouped by doc_id).")
+@click.option("--search/--no-search", default=True, show_default=True,
+              help="Run the hyper-parameter grid search.")
+@click.option("--calibration", type=click.Choice(["auto", "none", "temperature", "sigmoid", "isotonic"]),
+              default="auto", show_default=True,
+              help=f"Recalibrate probabilities; auto does so when out-of-fold ECE > {ECE_TOLERANCE}.")
+@click.option("--dev", type=click.Path(dir_okay=False, path_type=Path), envvar="FRAMING_DEV_DATA",
+              default=None, help=f"Extra held-out evaluation file (text,label). Default: {DEFAULT_DEV} if present.")
+@click.option("--no-dev", is_flag=True, help="Skip the dev-set evaluation.")
+@click.option("--jobs", "-j", type=int, default=-1, show_default=True, help="Parallel jobs for the search (-1: all cores).")
+@click.option("--name", default="framing-tfidf-lr", show_default=True, help="Model name recorded in metadata.")
+@click.option("--version", "model_version", default=None,
+              help="Model version recorded in metadata [default: 1.0.0+<data sha256 prefix>].")
+@click.option("--quiet", "-q", is_flag=True, help="Only warnings on stderr.")
+def main(data, out, seed, folds, search, calibration, dev, no_dev, jobs, name, model_version, quiet):
+    """Train the framing model from labeled sentences and save a model directory.
+
+    Writes model.joblib, metadata.json and MODEL_CARD.md (with a confusion
+    matrix and a reliability diagram) into --out.
+
+    \b
+    Example:
+        framing-train --data training/data --out model/artifacts/default
+    """
+    logging.basicConfig(
+        level=logging.WARNING if quiet else logging.INFO,
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+        stream=sys.stderr,
+    )
+    if dev is None and not no_dev and DEFAULT_DEV.is_file():
+        dev = DEFAULT_DEV
+    if no_dev:
+        dev = None
+    try:
+        metadata = train(
+            data, out, seed=seed, folds=folds, do_search=search, calibration=calibration,
+            dev=dev, jobs=jobs, name=name, version=model_version,
+        )
+    except dataset.DatasetError as exc:
+        raise click.ClickException(str(exc)) from exc
+    cv = metadata["metrics"]["cross_validated"]
+    line = f"saved {out} (version {metadata['version']}): cross-validated macro-F1 {cv['macro_f1']:.3f}, ECE {cv['ece']:.3f}"
+    if "dev" in metadata["metrics"]:
+        line += f"; dev macro-F1 {metadata['metrics']['dev']['macro_f1']:.3f}"
+    click.echo(line)
+
+
+if __name__ == "__main__":
+    main()
