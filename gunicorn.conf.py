@@ -1,0 +1,60 @@
+"""gunicorn settings for the framing API (``gunicorn -c gunicorn.conf.py``).
+
+HOST/PORT pick the bind address, WEB_CONCURRENCY the workers (default: cores).
+Each worker builds the app, so each loads and verifies the model once. Sending
+HUP to the master starts new workers, which load the model found at
+FRAMING_MODEL_DIR *then*, and retires the old ones after their requests finish:
+that is how a new model version goes live without dropping requests.
+"""
+
+import multiprocessing
+import os
+import shutil
+import tempfile
+
+wsgi_app = "service.app:create_app()"
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
+worker_class = "sync"
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+graceful_timeout = 30
+keepalive = 5
+max_requests = 5000
+max_requests_jitter = 500
+# Request-line and header limits (gunicorn's defaults, stated for the reader).
+limit_request_line = 8190
+limit_request_fields = 100
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("FRAMING_LOG_LEVEL", "info").lower()
+# The access log never shows bodies or the Authorization header.
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(D)sus rid=%({x-request-id}o)s'
+
+# Prometheus multi-process mode: every worker writes its samples into one
+# directory, and /metrics adds them up. It must be set before workers import
+# prometheus_client, which is why it lives here.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="framing-prom-")
+    _OWN_PROM_DIR = True
+else:
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+    _OWN_PROM_DIR = False
+
+
+def on_starting(server):
+    # Stale files from an earlier run would be added to this run's numbers.
+    prom_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    for name in os.listdir(prom_dir):
+        if name.endswith(".db"):
+            os.unlink(os.path.join(prom_dir, name))
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _OWN_PROM_DIR:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
