@@ -1,0 +1,161 @@
+"""Where batch chunks are scored: in-process, local worker processes, or Dask.
+
+Every backend runs the same :func:`score_chunk` (the API's prediction path
+and schemas), keeps a bounded number of chunks in flight, and yields results
+in input order, so the output is identical whatever runs it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from model.artifact import METADATA_FILE, MODEL_FILE
+from model.classifier import Classifier, SentencePrediction, summarize
+from model.labels import LABELS
+from service.batch_io import Record
+from service.schemas import PredictResponseSchema
+
+_RESPONSE = PredictResponseSchema()
+_MODELS: dict[str, Classifier] = {}
+
+
+def _model(source: dict[str, Any]) -> Classifier:
+    """Load once per process: from a path, or from bytes shipped to a Dask worker."""
+    key = source["sha256"]
+    model = _MODELS.get(key)
+    if model is None:
+        if "path" in source:
+            model = Classifier.from_dir(source["path"])
+        else:
+            # Bytes sent once per worker: written out and loaded through the
+            # same verified loader (the sha256 check still applies).
+            directory = Path(tempfile.mkdtemp(prefix="framing-model-"))
+            (directory / MODEL_FILE).write_bytes(source["files"][MODEL_FILE])
+            (directory / METADATA_FILE).write_bytes(source["files"][METADATA_FILE])
+            model = Classifier.from_dir(directory)
+        _MODELS[key] = model
+    return model
+
+
+def model_source(model_dir: Path, ship_bytes: bool) -> dict[str, Any]:
+    meta = json.loads((model_dir / METADATA_FILE).read_text())
+    source: dict[str, Any] = {"sha256": meta["model_sha256"]}
+    if ship_bytes:
+        source["files"] = {
+            MODEL_FILE: (model_dir / MODEL_FILE).read_bytes(),
+            METADATA_FILE: (model_dir / METADATA_FILE).read_bytes(),
+        }
+    else:
+        source["path"] = str(model_dir.resolve())
+    return source
+
+
+def _sentence_rows(doc_id: str, predictions: list[SentencePrediction]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": doc_id,
+            "index": p.index,
+            "start": p.start,
+            "end": p.end,
+            "text": p.text,
+            "label": p.label,
+            "confidence": p.confidence,
+            **{f"p_{label}": p.probabilities[label] for label in LABELS},
+        }
+        for p in predictions
+    ]
+
+
+def score_chunk(source: dict[str, Any], records: list[Record], granularity: str) -> list[tuple[str, int, Any]]:
+    """Score records; returns ``(id, n_sentences, payload)`` per record.
+
+    The payload is a JSON line (document granularity) or a list of row dicts.
+    """
+    model = _model(source)
+    out = []
+    for record in records:
+        predictions = model.predict_text(record.text)
+        if granularity == "document":
+            result = {
+                "id": record.id,
+                "model": model.info,
+                "sentences": predictions,
+                "document": summarize(predictions),
+            }
+            payload: Any = json.dumps(_RESPONSE.dump(result), ensure_ascii=False)
+        else:
+            payload = _sentence_rows(record.id, predictions)
+        out.append((record.id, len(predictions), payload))
+    return out
+
+
+def _ordered(submit, chunks: Iterable[list[Record]], window: int) -> Iterator[list]:
+    """Submit chunks keeping ``window`` in flight; yield results in order."""
+    pending: deque = deque()
+    for chunk in chunks:
+        pending.append(submit(chunk))
+        if len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+class _Done:
+    def __init__(self, value):
+        self._value = value
+
+    def result(self):
+        return self._value
+
+
+def run_local(source, chunks, granularity: str) -> Iterator[list]:
+    for chunk in chunks:
+        yield score_chunk(source, chunk, granularity)
+
+
+def run_processes(source, chunks, granularity: str, jobs: int) -> Iterator[list]:
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_model, initargs=(source,)) as pool:
+        yield from _ordered(lambda c: pool.submit(score_chunk, source, c, granularity), chunks, 2 * jobs)
+
+
+def run_dask(source, chunks, granularity: str, scheduler: str, jobs: int) -> Iterator[list]:
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise RuntimeError("Dask is not installed: pip install 'framing-classifier[dask]'") from exc
+    cluster = None
+    if scheduler == "local":
+        cluster = LocalCluster(
+            n_workers=max(jobs, 1), threads_per_worker=1, processes=True,
+            dashboard_address=None, host="127.0.0.1", silence_logs=40,
+        )
+        client = Client(cluster)
+    else:
+        client = Client(scheduler, timeout="30s")
+    try:
+        n_workers = max(len(client.scheduler_info().get("workers", {})), 1)
+        # The model travels once per worker, not once per task.
+        shipped = client.scatter(source, broadcast=True)
+        yield from _ordered(
+            lambda c: client.submit(score_chunk, shipped, c, granularity, pure=False),
+            chunks, 3 * n_workers,
+        )
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def cpu_count() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
