@@ -9,6 +9,7 @@ away, and the ids already present are skipped.
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import os
@@ -21,6 +22,15 @@ from service.batch_io import SENTENCE_COLUMNS, BadRecord
 
 class OutputError(RuntimeError):
     """Writing failed (disk full, permissions); the output stays resumable."""
+
+
+def _fsync(fh) -> None:
+    """fsync a regular file; pipes and /dev/null cannot be synced and need not be."""
+    try:
+        os.fsync(fh.fileno())
+    except OSError as exc:
+        if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+            raise
 
 
 def _lines_with_offsets(path: Path) -> Iterator[tuple[int, int, bytes]]:
@@ -188,7 +198,7 @@ class Writer:
         try:
             self._fh.flush()
             if self.path != "-":
-                os.fsync(self._fh.fileno())
+                _fsync(self._fh)
         except OSError as exc:
             raise OutputError(f"cannot write {self.path}: {exc.strerror or exc}") from exc
 
@@ -233,5 +243,5 @@ class ErrorLog:
 
     def close(self) -> None:
         self._fh.flush()
-        os.fsync(self._fh.fileno())
+        _fsync(self._fh)
         self._fh.close()
