@@ -29,7 +29,7 @@ $(VENV)/bin/python:
 
 $(RUNTIME_STAMP): setup.cfg pyproject.toml | $(VENV)/bin/python
 	@echo "installing the package into $(VENV)"
-	@$(PIP) install -e .
+	@$(PIP) install -e '.[train]'
 	@touch $@
 
 # Rebuilt when missing or older than the corpus or the training code.
@@ -46,7 +46,7 @@ run: install
 
 $(DEV_STAMP): $(RUNTIME_STAMP)
 	@echo "installing test dependencies"
-	@$(PIP) install -e '.[dev]'
+	@$(PIP) install -e '.[train,dev]'
 	@touch $@
 
 test: install $(DEV_STAMP)
@@ -57,7 +57,7 @@ test-fast: install $(DEV_STAMP)
 	@$(BIN)/python -m pytest -m "not integration and not browser and not dask and not slow" $(PYTEST_ARGS)
 
 bench: install $(DEV_STAMP)
-	@$(PIP) install -e '.[dev,bench]' torch==2.13.0
+	@$(PIP) install -e '.[train,dev,bench]' torch==2.13.0
 	@$(BIN)/python -m benchmarks.run
 
 image-test: install $(DEV_STAMP)

@@ -22,6 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 DEFAULT_MODEL = ROOT / "model" / "artifacts" / "default"
 ARTIFACTS = ROOT / "test-artifacts"
+# The one gunicorn invocation: `make run`, the Dockerfile's CMD and these tests.
+GUNICORN_ARGS = ["-c", "gunicorn.conf.py"]
 
 
 @pytest.fixture(scope="session")
@@ -88,7 +90,7 @@ class Server:
         self.log_path = log_path
         self._log = open(log_path, "wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py")],
+            [sys.executable, "-m", "gunicorn", *GUNICORN_ARGS],
             cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60

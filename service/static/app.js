@@ -12,7 +12,7 @@
   var CSV_COLUMNS = ["index", "start", "end", "label", "confidence",
                      "p_pro_russia", "p_neutral", "p_pro_ukraine", "text"];
 
-  var state = { result: null, raw: "", text: "", busy: false };
+  var state = { result: null, raw: "", text: "", busy: false, tipFor: null };
   var $ = function (id) { return document.getElementById(id); };
   var els = {};
 
@@ -171,7 +171,7 @@
       var share = doc.label_shares[label] || 0;
       var seg = els.shareBar.querySelector('.seg[data-label="' + label + '"]');
       seg.style.setProperty("--share", String(share));
-      seg.textContent = share >= 0.12 ? BADGES[label] + " " + pct(share) : "";
+      seg.textContent = share >= 0.18 ? BADGES[label] + " " + pct(share) : "";
       seg.title = NAMES[label] + ": " + pct(share, 1) + " (" + doc.label_counts[label] + ")";
       var b = document.querySelector('[data-share="' + label + '"]');
       b.textContent = pct(share, 1) + " (" + doc.label_counts[label] + ")";
@@ -243,6 +243,8 @@
       tip.appendChild(make("p", "tip-sub", "No terms listed for this sentence."));
     }
     tip.hidden = false;
+    if (state.tipFor && state.tipFor !== mark) state.tipFor.removeAttribute("aria-describedby");
+    state.tipFor = mark;
     mark.setAttribute("aria-describedby", "tooltip");
     positionTooltip(mark);
   }
@@ -271,9 +273,10 @@
     tip.style.top = top + "px";
   }
 
-  function hideTooltip(mark) {
+  function hideTooltip() {
     els.tooltip.hidden = true;
-    if (mark) mark.removeAttribute("aria-describedby");
+    if (state.tipFor) state.tipFor.removeAttribute("aria-describedby");
+    state.tipFor = null;
   }
 
   /* ---------- filters ---------- */
@@ -485,18 +488,21 @@
     });
     els.view.addEventListener("mouseout", function (e) {
       var mark = sentenceOf(e.target);
-      if (mark && !mark.contains(e.relatedTarget) && document.activeElement !== mark) hideTooltip(mark);
+      if (!mark || mark.contains(e.relatedTarget)) return;
+      // Back to the keyboard-focused sentence, if there is one.
+      var focused = sentenceOf(document.activeElement);
+      if (focused) showTooltip(focused);
+      else hideTooltip();
     });
     els.view.addEventListener("focusin", function (e) {
       var mark = sentenceOf(e.target);
       if (mark) showTooltip(mark);
     });
     els.view.addEventListener("focusout", function (e) {
-      var mark = sentenceOf(e.target);
-      if (mark) hideTooltip(mark);
+      if (sentenceOf(e.target) && !sentenceOf(e.relatedTarget)) hideTooltip();
     });
     els.view.addEventListener("keydown", function (e) {
-      if (e.key === "Escape") hideTooltip(sentenceOf(e.target));
+      if (e.key === "Escape") hideTooltip();
     });
     window.addEventListener("resize", function () {
       var mark = sentenceOf(document.activeElement);
