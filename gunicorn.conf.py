@@ -24,6 +24,9 @@ max_requests_jitter = 500
 # Request-line and header limits (gunicorn's defaults, stated for the reader).
 limit_request_line = 8190
 limit_request_fields = 100
+# gunicorn 24+ opens a control socket under $HOME; the service needs none, and
+# the container's unprivileged user has no home to put it in.
+control_socket_disable = True
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("FRAMING_LOG_LEVEL", "info").lower()

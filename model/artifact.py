@@ -41,6 +41,8 @@ def _atomic_write(path: Path, write) -> None:
     """Write via a temporary file and rename, so a crash never leaves half a file."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
+        # mkstemp makes 0600 files; a model must be readable by the service user.
+        os.fchmod(fd, 0o644)
         with os.fdopen(fd, "wb") as fh:
             write(fh)
             fh.flush()

@@ -79,3 +79,9 @@ def test_probabilities_in_label_order_sum_to_one(tiny_model):
     assert proba.shape == (2, 3)
     assert proba.sum(axis=1) == pytest.approx([1.0, 1.0])
     assert clf.predict_proba([]).shape == (0, 3)
+
+
+def test_artifact_files_are_world_readable(tiny_model):
+    # The container serves the model as an unprivileged user.
+    for name in ("model.joblib", "metadata.json"):
+        assert (tiny_model / name).stat().st_mode & 0o044 == 0o044

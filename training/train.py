@@ -157,6 +157,13 @@ def train(
     texts = [ex.text for ex in examples]
     y = [ex.label for ex in examples]
     groups = [ex.doc_id for ex in examples]
+    smallest = min(info["label_counts"].values())
+    if smallest < folds or info["n_documents"] < folds:
+        raise dataset.DatasetError(
+            [f"{data}: {folds}-fold cross-validation needs at least {folds} sentences per "
+             f"label and {folds} documents (smallest label has {smallest}); use fewer --folds "
+             "or add data"]
+        )
     cv = _folds(y, groups, folds, seed)
 
     search_info: dict[str, Any] | None = None
@@ -178,8 +185,9 @@ def train(
         estimator = calibrated(pipeline, cv, method)
         log.info("raw ECE %.3f; calibrating with %s scaling", raw["ece"], method)
         # Nested: each outer fold calibrates on its own inner folds only.
+        inner = max(2, min(3, smallest * (folds - 1) // folds))
         cv_metrics = out_of_fold(
-            CalibratedClassifierCV(pipeline, method=method, cv=3, ensemble=False),
+            CalibratedClassifierCV(pipeline, method=method, cv=inner, ensemble=False),
             texts, y, cv, jobs,
         )
     log.info(

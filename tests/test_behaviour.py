@@ -1,0 +1,86 @@
+"""Behavioural tests of the default model (team-written cases, Made-With-ML style).
+
+Minimum functionality on clear cases, directional changes for framing words,
+and invariance to names that carry no framing.
+"""
+
+import pytest
+
+from model.classifier import Classifier
+
+
+@pytest.fixture(scope="module")
+def model(default_model):
+    return Classifier.from_dir(default_model)
+
+
+def _p(model, text):
+    return dict(zip(("pro_russia", "neutral", "pro_ukraine"), model.predict_proba([text])[0]))
+
+
+@pytest.mark.parametrize(
+    "text, label",
+    [
+        ("The Kyiv regime's neo-Nazi battalions keep shelling peaceful Donbas towns.", "pro_russia"),
+        ("NATO's reckless expansion ignored Russia's legitimate security concerns.", "pro_russia"),
+        ("Russia's brutal war of aggression must end with accountability for its war crimes.", "pro_ukraine"),
+        ("Ukrainian defenders pushed the occupiers back from the village.", "pro_ukraine"),
+        ("The two foreign ministers met in Geneva on Tuesday.", "neutral"),
+        ("Sign up for our daily newsletter.", "neutral"),
+    ],
+    ids=["kyiv-regime", "nato-expansion", "war-crimes", "defenders", "meeting", "boilerplate"],
+)
+def test_clear_cases(model, text, label):
+    probs = _p(model, text)
+    assert max(probs, key=probs.get) == label, probs
+
+
+@pytest.mark.parametrize(
+    "kremlin, ukraine",
+    [
+        ("Russia launched its special military operation in February 2022.",
+         "Russia launched its unprovoked invasion in February 2022."),
+        ("Russian troops liberated the town after heavy fighting.",
+         "Russian troops occupied the town after heavy fighting."),
+        ("Residents voted in the referendum to join Russia.",
+         "Residents voted in the sham referendum to join Russia."),
+    ],
+    ids=["operation-vs-invasion", "liberated-vs-occupied", "sham-referendum"],
+)
+def test_framing_words_move_the_prediction(model, kremlin, ukraine):
+    a, b = _p(model, kremlin), _p(model, ukraine)
+    assert b["pro_ukraine"] - b["pro_russia"] > a["pro_ukraine"] - a["pro_russia"] + 0.05, (a, b)
+
+
+def test_scare_quotes_create_distance(model):
+    plain = _p(model, "Moscow called it a special military operation.")
+    quoted = _p(model, 'Moscow called it a "special military operation".')
+    assert quoted["pro_russia"] < plain["pro_russia"]
+
+
+@pytest.mark.parametrize(
+    "template, names",
+    [
+        ("Shelling damaged several buildings in {} overnight, the regional governor said.",
+         ["Kharkiv", "Odesa", "Zaporizhzhia", "Sumy"]),
+        ("The foreign minister of {} met his counterpart in Geneva on Monday.",
+         ["Brazil", "Indonesia", "Kenya", "Mexico"]),
+    ],
+    ids=["cities", "countries"],
+)
+def test_names_without_framing_do_not_change_the_label(model, template, names):
+    labels = set()
+    scores = []
+    for name in names:
+        probs = _p(model, template.format(name))
+        labels.add(max(probs, key=probs.get))
+        scores.append(probs["pro_ukraine"] - probs["pro_russia"])
+    assert len(labels) == 1, labels
+    assert max(scores) - min(scores) < 0.25, scores
+
+
+def test_confidence_is_a_probability(model):
+    preds = model.predict_text("Talks resumed. The Kyiv regime shelled Donetsk. Russia's invasion continues.")
+    for p in preds:
+        assert abs(sum(p.probabilities.values()) - 1) < 1e-6
+        assert 1 / 3 <= p.confidence <= 1

@@ -1,0 +1,82 @@
+"""Every command the README shows is run here, as written (paths made local)."""
+
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+BIN = Path(sys.executable).parent
+# Shown in the README but exercised elsewhere: make (CI runs make test and
+# image-test), docker (image-test), and activating the venv.
+ELSEWHERE = ("make ", "docker ", ". .venv/bin/activate", "FRAMING_MODEL_DIR=")
+
+
+def _commands(prefix):
+    blocks = re.findall(r"```bash\n(.*?)```", README, flags=re.S)
+    commands = []
+    for block in blocks:
+        for command in re.split(r"(?<!\\)\n", block.strip()):
+            command = command.replace("\\\n", " ").strip()
+            command = re.sub(r"\s+#.*$", "", command)
+            if command.startswith(prefix) and not command.startswith(ELSEWHERE):
+                commands.append(command)
+    return commands
+
+
+def _env():
+    return {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+
+
+@pytest.fixture
+def workdir(tmp_path):
+    (tmp_path / "examples").symlink_to(ROOT / "examples")
+    return tmp_path
+
+
+def test_readme_lists_the_commands():
+    assert len(_commands("framing-score")) >= 6
+    assert len(_commands("framing-")) >= 9
+    assert len(_commands("curl")) == 2
+
+
+def test_batch_commands_run(workdir, tiny_model):
+    for command in _commands("framing-score"):
+        args = shlex.split(command)
+        if "--scheduler" in args and "local" not in args:
+            continue
+        args += ["--model", str(tiny_model)]
+        result = subprocess.run(args, cwd=workdir, env=_env(), capture_output=True, text=True, timeout=240)
+        assert result.returncode == 0, f"{command}\n{result.stderr[-2000:]}"
+        assert "scored" in result.stderr.splitlines()[-1], command
+    rows = [json.loads(line) for line in (workdir / "scores.jsonl").read_text().splitlines()]
+    assert sorted(r["id"] for r in rows) == ["diplomacy_brief", "frontline_report", "state_tv_segment"]
+
+
+def test_training_commands_run(workdir, tmp_path):
+    for command in _commands("framing-") :
+        if command.startswith("framing-score"):
+            continue
+        command = command.replace("/tmp/my-model", str(tmp_path / "my-model"))
+        result = subprocess.run(shlex.split(command), cwd=workdir, env=_env(), capture_output=True,
+                                text=True, timeout=240)
+        assert result.returncode == 0, f"{command}\n{result.stdout[-1000:]}{result.stderr[-2000:]}"
+    assert (tmp_path / "my-model" / "model.joblib").is_file()
+
+
+@pytest.mark.integration
+def test_curl_examples(server, workdir):
+    for command in _commands("curl"):
+        command = command.replace("http://127.0.0.1:8000", server.url)
+        result = subprocess.run(shlex.split(command), cwd=workdir, capture_output=True, text=True, timeout=30)
+        assert result.returncode == 0, result.stderr
+        body = json.loads(result.stdout)
+        assert body["document"]["n_sentences"] >= 2
+        assert all(s["label"] in ("pro_russia", "neutral", "pro_ukraine") for s in body["sentences"])
