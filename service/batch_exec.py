@@ -7,9 +7,7 @@ in input order, so the output is identical whatever runs it.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import tempfile
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
@@ -152,10 +150,3 @@ def run_dask(source, chunks, granularity: str, scheduler: str, jobs: int) -> Ite
         if cluster is not None:
             cluster.close()
 
-
-def digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def cpu_count() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

@@ -80,6 +80,22 @@ def _metrics_table(name: str, m: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _confidence_note(m: dict[str, Any]) -> str:
+    cv_ece = m["cross_validated"]["ece"]
+    note = f"- Confidence is calibrated on the team corpus (out-of-fold ECE {cv_ece:.3f})"
+    if "dev" in m:
+        dev = m["dev"]
+        conf = sum(b["count"] * b["confidence"] for b in dev["calibration_bins"]) / max(dev["n"], 1)
+        note += (
+            f"; on real news (dev) it averages {conf:.2f} against an accuracy of "
+            f"{dev['accuracy']:.2f} (ECE {dev['ece']:.3f}), so treat it as "
+            + ("over-confident there." if conf > dev["accuracy"] + 0.03 else "roughly honest there.")
+        )
+    else:
+        note += "."
+    return note
+
+
 def render_card(metadata: dict[str, Any]) -> str:
     m = metadata["metrics"]
     data = metadata["training_data"]
@@ -128,8 +144,7 @@ def render_card(metadata: dict[str, Any]) -> str:
         "text differs, and the dev figure is the better guide to what to expect.",
         "- Bag of n-grams: it sees wording, not meaning. Negation, sarcasm, and "
         "who is quoted are only caught when the words themselves differ.",
-        "- A confidence is a calibrated probability on the training distribution; "
-        "on real text it is somewhat over-confident (compare the dev ECE).",
+        _confidence_note(m),
         "- Not a fact-checker: a label says whose framing a sentence carries, "
         "not whether it is true.",
         "",
