@@ -10,6 +10,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from model.artifact import load_artifact
+from model.calibration import TemperatureScaled
 from model.labels import LABELS
 from model.sentences import Span, split_sentences
 
@@ -90,13 +91,11 @@ class Classifier:
     def _linear_pipeline(self) -> Any:
         """The tf-idf + LR pipeline, also when it is wrapped by a calibrator.
 
-        Calibration (temperature scaling) rescales the scores monotonically, so
+        Temperature scaling multiplies the scores by one positive number, so
         the inner coefficients still explain the calibrated prediction.
         """
         model = self.pipeline
-        if hasattr(model, "calibrated_classifiers_"):
-            model = model.calibrated_classifiers_[0].estimator
-        return model
+        return model.pipeline if isinstance(model, TemperatureScaled) else model
 
     @cached_property
     def _vocabulary(self) -> np.ndarray:

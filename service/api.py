@@ -29,7 +29,10 @@ blp.before_request(require_api_key)
 ops = ArticleBlueprint("ops", __name__, description="Liveness, readiness and metrics.")
 
 _ERRORS = {
-    400: "Malformed JSON, an empty body or bytes that are not UTF-8.",
+    400: (
+        "Malformed JSON or chunked encoding, an empty body, a body shorter than its "
+        "Content-Length, or bytes that are not UTF-8."
+    ),
     401: "FRAMING_API_KEYS is set and the request has no valid bearer key.",
     413: "The body is larger than FRAMING_MAX_CONTENT_LENGTH.",
     415: "A content type other than application/json or text/plain; charset=utf-8.",

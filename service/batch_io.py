@@ -176,6 +176,11 @@ def _record_from_object(obj, source: str, number: int, options: InputOptions) ->
         return BadRecord(source, number, doc_id, f"text field {options.text_field!r} is not a string")
     if not text.strip():
         return BadRecord(source, number, doc_id, "empty text")
+    if _has_surrogates(text) or _has_surrogates(doc_id):
+        # A "\ud800" escape decodes to a character UTF-8 cannot hold: it would
+        # make the output unreadable (or crash the parquet writer).
+        safe_id = None if _has_surrogates(doc_id) else doc_id
+        return BadRecord(source, number, safe_id, "not valid Unicode (lone surrogate escape)")
     return Record(doc_id, text, source, number)
 
 

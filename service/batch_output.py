@@ -59,7 +59,7 @@ def _scan_csv(path: Path) -> list[tuple[int, int, str]]:
     state = {"pos": 0}
 
     def lines():
-        for start, end, line in _lines_with_offsets(path):
+        for _start, end, line in _lines_with_offsets(path):
             state["pos"] = end
             yield line.decode("utf-8", "replace")
 
@@ -115,7 +115,7 @@ def errors_seen(path: Path) -> set[tuple[str, int]]:
     if not path.exists():
         return set()
     seen, keep = set(), 0
-    for start, end, line in _lines_with_offsets(path):
+    for _start, end, line in _lines_with_offsets(path):
         try:
             obj = json.loads(line)
             seen.add((obj["source"], obj["line"]))

@@ -17,14 +17,14 @@ import uuid
 from flask import Flask, Response, g, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
+    REGISTRY,
     CollectorRegistry,
     Counter,
     Gauge,
     Histogram,
     generate_latest,
+    multiprocess,
 )
-from prometheus_client import REGISTRY
-from prometheus_client import multiprocess
 
 REQUESTS = Counter(
     "framing_http_requests_total", "HTTP requests by endpoint, method and status",

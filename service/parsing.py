@@ -7,6 +7,7 @@ import json
 from flask_smorest import Blueprint, abort
 from webargs import core
 from webargs.flaskparser import FlaskParser
+from werkzeug.exceptions import HTTPException
 
 
 class ArticleParser(FlaskParser):
@@ -22,7 +23,7 @@ class ArticleParser(FlaskParser):
             charset = req.mimetype_params.get("charset", "utf-8").lower()
             if charset not in ("utf-8", "utf8"):
                 abort(415, message="text/plain bodies must be UTF-8 (charset=utf-8).")
-            raw = req.get_data(cache=True)
+            raw = _body(req)
             try:
                 return {"text": raw.decode("utf-8")}
             except UnicodeDecodeError as exc:
@@ -33,7 +34,7 @@ class ArticleParser(FlaskParser):
                 message=f"Unsupported content type {mimetype or 'none'!r}; "
                 "send application/json or text/plain; charset=utf-8.",
             )
-        raw = req.get_data(cache=True)
+        raw = _body(req)
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -46,6 +47,24 @@ class ArticleParser(FlaskParser):
             abort(400, message=f"Malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.")
         except RecursionError:
             abort(400, message="Malformed JSON: nested too deeply.")
+
+
+def _body(req) -> bytes:
+    """The body, refused when it ends before its Content-Length says.
+
+    gunicorn marks its input as terminated and hands over what arrived before
+    the client stopped sending; a cut body must not be scored as if whole.
+    Broken chunked framing raises from the server's reader: a 400, not a 500.
+    """
+    try:
+        raw = req.get_data(cache=True)
+    except HTTPException:
+        raise  # 413 over the size limit, 400 when the client went away
+    except Exception:
+        abort(400, message="The request body could not be read (broken chunked transfer encoding).")
+    if req.content_length is not None and len(raw) < req.content_length:
+        abort(400, message=f"The body ended after {len(raw)} of {req.content_length} bytes (Content-Length).")
+    return raw
 
 
 class ArticleBlueprint(Blueprint):

@@ -80,6 +80,16 @@ def _metrics_table(name: str, m: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _calibration_detail(cal: dict[str, Any]) -> str:
+    parts = f"raw ECE {cal['raw_cv_ece']:.3f} out of fold"
+    if cal.get("raw_held_out_part_ece") is not None:
+        parts += f", {cal['raw_held_out_part_ece']:.3f} on held-out corpus parts"
+    detail = f" ({parts}; temperature scaling applies when either exceeds {cal['tolerance']}"
+    if cal["method"] == "temperature":
+        detail += f"; fitted inverse temperature {cal['inverse_temperature']:.3f} on held-out-part predictions"
+    return detail + ")"
+
+
 def _confidence_note(m: dict[str, Any]) -> str:
     cv_ece = m["cross_validated"]["ece"]
     note = f"- Confidence is calibrated on the team corpus (out-of-fold ECE {cv_ece:.3f})"
@@ -116,8 +126,7 @@ def render_card(metadata: dict[str, Any]) -> str:
         "TF-IDF word n-grams (with quote marks kept as a token) + multinomial "
         "logistic regression, one scikit-learn pipeline from raw sentence to "
         f"probabilities. Parameters: `{metadata['params']}`. Calibration: "
-        f"**{cal['method']}** (raw out-of-fold ECE {cal['raw_cv_ece']:.3f}; "
-        f"recalibrated when above {cal['tolerance']}).",
+        f"**{cal['method']}**" + _calibration_detail(cal) + ".",
         "",
         "## Training data",
         f"{data['n_sentences']} team-written sentences in {data['n_documents']} "
@@ -133,6 +142,11 @@ def render_card(metadata: dict[str, Any]) -> str:
         "",
     ]
     lines += _metrics_table("Cross-validated (team corpus)", m["cross_validated"])
+    if "held_out_parts" in m:
+        lines += _metrics_table(
+            "Held-out corpus parts (each part scored by a model trained on the others)",
+            m["held_out_parts"],
+        )
     if "dev" in m:
         lines += _metrics_table(f"Dev set ({m['dev']['path']}, real news)", m["dev"])
     lines += [

@@ -70,7 +70,7 @@ def _read_rows(path: Path) -> Iterable[tuple[int, dict]]:
                     try:
                         row = json.loads(line)
                     except json.JSONDecodeError as exc:
-                        raise DatasetError([f"{path}:{number}: invalid JSON ({exc.msg})"])
+                        raise DatasetError([f"{path}:{number}: invalid JSON ({exc.msg})"]) from exc
                     if not isinstance(row, dict):
                         raise DatasetError([f"{path}:{number}: not a JSON object"])
                     yield number, row
@@ -82,7 +82,7 @@ def _read_rows(path: Path) -> Iterable[tuple[int, dict]]:
                 for row in reader:
                     yield reader.line_num, row
     except UnicodeDecodeError as exc:
-        raise DatasetError([f"{path}: not UTF-8 ({exc.reason} at byte {exc.start})"])
+        raise DatasetError([f"{path}: not UTF-8 ({exc.reason} at byte {exc.start})"]) from exc
 
 
 def load_examples(path: Path, require_doc_id: bool = True, check_sentences: bool = True) -> list[Example]:
