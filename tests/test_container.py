@@ -6,9 +6,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from dockerfile_parse import DockerfileParser
-
 from conftest import GUNICORN_ARGS, ROOT
+from dockerfile_parse import DockerfileParser
 
 
 @pytest.fixture(scope="module")

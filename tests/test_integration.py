@@ -9,10 +9,9 @@ import time
 
 import pytest
 import requests
+from conftest import DATA
 
 from training.train import train
-
-from conftest import DATA
 
 pytestmark = pytest.mark.integration
 

@@ -3,13 +3,12 @@
 import json
 
 import pytest
+from conftest import DATA
 
 from model.artifact import load_artifact
 from training.evaluate import main as evaluate_main
 from training.train import main as train_main
 from training.train import train
-
-from conftest import DATA
 
 
 def test_same_data_and_seed_give_same_model(tmp_path):
