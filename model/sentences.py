@@ -77,6 +77,34 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+def _sentence_offsets(block: str) -> list[tuple[int, int]]:
+    """Blingfire's sentence ends, located in the block.
+
+    ``text_to_sentences`` runs in C; its offsets variant maps bytes to
+    characters in Python and is several times slower, so sentences are found
+    with ``str.find`` and the offsets API is only the fallback for the rare
+    block whose sentences blingfire returns altered.
+    """
+    try:
+        sentences = blingfire.text_to_sentences(block).split("\n")
+    except Exception:  # blingfire asserts on some degenerate input
+        return [(0, len(block))]
+    offsets, cursor = [], 0
+    for sentence in sentences:
+        if not sentence:
+            continue
+        start = block.find(sentence, cursor)
+        if start < 0:
+            try:
+                found = blingfire.text_to_sentences_and_offsets(block)[1]
+            except Exception:
+                found = []
+            return found or [(0, len(block))]
+        cursor = start + len(sentence)
+        offsets.append((start, cursor))
+    return offsets or [(0, len(block))]
+
+
 def split_sentences(text: str) -> list[Span]:
     """Split ``text`` into sentences; never raises, offsets always slice back."""
     if not isinstance(text, str):
@@ -87,13 +115,7 @@ def split_sentences(text: str) -> list[Span]:
         block = safe[block_start:block_end]
         if not block.strip():
             continue
-        try:
-            _, offsets = blingfire.text_to_sentences_and_offsets(block)
-        except Exception:  # blingfire asserts on some degenerate input
-            offsets = [(0, len(block))]
-        if not offsets:
-            offsets = [(0, len(block))]
-        for rel_start, rel_end in offsets:
+        for rel_start, rel_end in _sentence_offsets(block):
             start, end = _trim(safe, block_start + rel_start, block_start + rel_end)
             if start < end:
                 spans.append(Span(start, end, text[start:end]))
