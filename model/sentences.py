@@ -18,7 +18,7 @@ import blingfire
 # A line break ends a sentence unless it looks like hard-wrapped prose: the line
 # ends mid-clause (letter, comma, hyphen...) and the next line starts lowercase.
 _LINE = re.compile(r"[^\n]*(?:\n|$)")
-_BULLET = re.compile(r"[ \t]*[\-\u2022\u2013\u2014*\u25cf\u25aa>]+[ \t]+")
+_BULLET = re.compile(r"[^\S\n]*[\-\u2022\u2013\u2014*\u25cf\u25aa>]+[^\S\n]+")
 _CONTINUES = re.compile(r"[a-z,;:\-\u2013\u2014(]\s*$")
 _STARTS_LOWER = re.compile(r"^\s*[a-z(]")
 # Characters that blingfire's C core cannot take; each is replaced by one
@@ -74,6 +74,8 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     bullet = _BULLET.match(text, start, end)
     if bullet and bullet.end() < end:
         start = bullet.end()
+        while start < end and text[start].isspace():
+            start += 1
     return start, end
 
 
