@@ -84,7 +84,7 @@ def _calibration_detail(cal: dict[str, Any]) -> str:
     parts = f"raw ECE {cal['raw_cv_ece']:.3f} out of fold"
     if cal.get("raw_held_out_part_ece") is not None:
         parts += f", {cal['raw_held_out_part_ece']:.3f} on held-out corpus parts"
-    detail = f" ({parts}; temperature scaling applies when either exceeds {cal['tolerance']}"
+    detail = f" ({parts}"
     if cal["method"] == "temperature":
         detail += f"; fitted inverse temperature {cal['inverse_temperature']:.3f} on held-out-part predictions"
     return detail + ")"

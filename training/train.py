@@ -197,7 +197,10 @@ def train(
     worst_ece = max(raw["ece"], shift_raw_ece or 0.0)
     method = calibration
     if calibration == "auto":
-        method = "temperature" if worst_ece > ECE_TOLERANCE else "none"
+        # With several corpus parts, always fit the temperature on held-out-part
+        # scores: text unlike the training data is what users send. With one
+        # file, calibrate only when the out-of-fold ECE says it is needed.
+        method = "temperature" if parts is not None or worst_ece > ECE_TOLERANCE else "none"
     beta = 1.0
     cv_metrics = raw
     if method == "temperature":
@@ -279,7 +282,8 @@ def train(
               help="Run the hyper-parameter grid search.")
 @click.option("--calibration", type=click.Choice(["auto", "none", "temperature"]),
               default="auto", show_default=True,
-              help=f"Temperature-scale probabilities; auto does so when an out-of-fold ECE > {ECE_TOLERANCE}.")
+              help="Temperature-scale probabilities; auto does so whenever the data has 3+ files "
+              f"(fitted on held-out files), else when the out-of-fold ECE > {ECE_TOLERANCE}.")
 @click.option("--dev", type=click.Path(dir_okay=False, path_type=Path), envvar="FRAMING_DEV_DATA",
               default=None, help=f"Extra held-out evaluation file (text,label). Default: {DEFAULT_DEV} if present.")
 @click.option("--no-dev", is_flag=True, help="Skip the dev-set evaluation.")
