@@ -31,7 +31,8 @@ accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("FRAMING_LOG_LEVEL", "info").lower()
 # The access log never shows bodies or the Authorization header.
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(D)sus rid=%({x-request-id}o)s'
+# Path without the query string, so a key or text put in a URL never reaches the log.
+access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(D)sus rid=%({x-request-id}o)s'
 
 # Prometheus multi-process mode: every worker writes its samples into one
 # directory, and /metrics adds them up. It must be set before workers import

@@ -61,7 +61,7 @@ class Classifier:
         probs = self.predict_proba([span.text for span in spans])
         terms = (
             self._top_terms([s.text for s in spans], probs.argmax(axis=1), top_terms)
-            if explain
+            if explain and len(spans)  # tf-idf refuses an empty batch
             else [None] * len(spans)
         )
         out = []

@@ -54,14 +54,22 @@ def _body(req) -> bytes:
 
     gunicorn marks its input as terminated and hands over what arrived before
     the client stopped sending; a cut body must not be scored as if whole.
-    Broken chunked framing raises from the server's reader: a 400, not a 500.
+    Broken chunked framing raises from the server's reader: a 400, not a 500;
+    a chunked body over FRAMING_MAX_CONTENT_LENGTH is a 413, not a cut body.
     """
+    limit = req.max_content_length
     try:
         raw = req.get_data(cache=True)
+        # A chunked body is cut at the limit without a 413: look for one byte more.
+        over = req.content_length is None and limit is not None and len(raw) >= limit and (
+            req.environ["wsgi.input"].read(1)
+        )
     except HTTPException:
         raise  # 413 over the size limit, 400 when the client went away
     except Exception:
         abort(400, message="The request body could not be read (broken chunked transfer encoding).")
+    if over:
+        abort(413)
     if req.content_length is not None and len(raw) < req.content_length:
         abort(400, message=f"The body ended after {len(raw)} of {req.content_length} bytes (Content-Length).")
     return raw
