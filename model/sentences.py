@@ -87,6 +87,9 @@ def _sentence_offsets(block: str) -> list[tuple[int, int]]:
     with ``str.find`` and the offsets API is only the fallback for the rare
     block whose sentences blingfire returns altered.
     """
+    # Blingfire turns a trailing line break into a space, which would defeat
+    # the search below; trailing white space is never part of a sentence.
+    block = block.rstrip()
     try:
         sentences = blingfire.text_to_sentences(block).split("\n")
     except Exception:  # blingfire asserts on some degenerate input

@@ -18,9 +18,7 @@ from model.artifact import METADATA_FILE, MODEL_FILE
 from model.classifier import Classifier, SentencePrediction, summarize
 from model.labels import LABELS
 from service.batch_io import Record
-from service.schemas import PredictResponseSchema
 
-_RESPONSE = PredictResponseSchema()
 _MODELS: dict[str, Classifier] = {}
 
 
@@ -55,6 +53,31 @@ def model_source(model_dir: Path, ship_bytes: bool) -> dict[str, Any]:
     return source
 
 
+def _document_record(doc_id: str, model: Classifier, predictions: list[SentencePrediction]) -> dict:
+    """The API's ``PredictResponseSchema`` fields, built directly.
+
+    marshmallow's dump cost about a quarter of batch time; this builds the
+    same dict (tests compare batch output with the API's byte for byte).
+    """
+    return {
+        "id": doc_id,
+        "model": model.info,
+        "sentences": [
+            {
+                "index": p.index,
+                "start": p.start,
+                "end": p.end,
+                "text": p.text,
+                "label": p.label,
+                "confidence": p.confidence,
+                "probabilities": p.probabilities,
+            }
+            for p in predictions
+        ],
+        "document": summarize(predictions),
+    }
+
+
 def _sentence_rows(doc_id: str, predictions: list[SentencePrediction]) -> list[dict[str, Any]]:
     return [
         {
@@ -78,16 +101,9 @@ def score_chunk(source: dict[str, Any], records: list[Record], granularity: str)
     """
     model = _model(source)
     out = []
-    for record in records:
-        predictions = model.predict_text(record.text)
+    for record, predictions in zip(records, model.predict_texts([r.text for r in records])):
         if granularity == "document":
-            result = {
-                "id": record.id,
-                "model": model.info,
-                "sentences": predictions,
-                "document": summarize(predictions),
-            }
-            payload: Any = json.dumps(_RESPONSE.dump(result), ensure_ascii=False)
+            payload: Any = json.dumps(_document_record(record.id, model, predictions), ensure_ascii=False)
         else:
             payload = _sentence_rows(record.id, predictions)
         out.append((record.id, len(predictions), payload))
