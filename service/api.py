@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from flask import Blueprint as FlaskBlueprint
-from flask import current_app
+from flask import current_app, jsonify
 from flask_smorest import abort
 from flask_smorest.error_handler import ErrorSchema
 
-from model.classifier import Classifier, summarize
+from model.classifier import Classifier
 from model.labels import LABELS
 from model.sentences import split_sentences
 from service import observability
 from service.auth import require_api_key
 from service.parsing import ArticleBlueprint
+from service.records import document_record
 from service.schemas import (
     ModelInfoSchema,
     PredictBatchRequestSchema,
@@ -75,12 +76,7 @@ def score(model: Classifier, text: str, doc_id, explain: bool, top_terms: int, w
         abort(422, message="Invalid request body.", errors={"json": _nest(where, ["Text has no sentences."])})
     predictions = model.predict_spans(spans, explain=explain, top_terms=top_terms)
     observability.record_predictions([p.label for p in predictions])
-    return {
-        "id": doc_id,
-        "model": model.info,
-        "sentences": predictions,
-        "document": summarize(predictions),
-    }
+    return document_record(doc_id, model.info, predictions)
 
 
 def _nest(where: dict, messages: list[str]) -> dict:
@@ -101,7 +97,9 @@ def predict(body: dict):
     Send JSON (`{"text": ...}`) or the article itself as `text/plain; charset=utf-8`.
     """
     model = classifier()
-    return score(model, body["text"], body.get("id"), body["explain"], body["top_terms"], {})
+    # Built as PredictResponseSchema describes it; returned as a Response so
+    # flask-smorest skips a second, slower marshmallow pass (tests/test_records.py).
+    return jsonify(score(model, body["text"], body.get("id"), body["explain"], body["top_terms"], {}))
 
 
 @blp.route("/predict/batch", methods=["POST"])
@@ -111,12 +109,12 @@ def predict(body: dict):
 def predict_batch(body: dict):
     """Score up to FRAMING_MAX_BATCH_DOCUMENTS documents in one call, results in order."""
     model = classifier()
-    return {
+    return jsonify({
         "results": [
             score(model, doc["text"], doc.get("id"), body["explain"], body["top_terms"], {"index": i})
             for i, doc in enumerate(body["documents"])
         ]
-    }
+    })
 
 
 @blp.route("/model", methods=["GET"])
