@@ -7,7 +7,6 @@ import time
 
 import pytest
 import requests
-
 from conftest import ROOT, free_port
 
 pytestmark = pytest.mark.integration
