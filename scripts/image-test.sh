@@ -50,11 +50,19 @@ trap cleanup EXIT
 
 echo "building $IMAGE"
 CA=/etc/ssl/certs/ca-certificates.crt
-podman build --isolation=chroot --network=host \
-  --build-arg BASE_IMAGE="$BASE_TAG" \
-  -v "$CA:$CA:ro" --env PIP_CERT="$CA" \
-  -t "$IMAGE" -f Dockerfile . >"$WORK/build.log" 2>&1 \
-  || { tail -40 "$WORK/build.log" >&2; echo "podman build failed (log: $WORK/build.log)" >&2; exit 1; }
+# Two attempts: the build downloads wheels from the package index, and one
+# network hiccup should not be mistaken for a broken recipe.
+built=0
+for attempt in 1 2; do
+  if podman build --isolation=chroot --network=host \
+      --build-arg BASE_IMAGE="$BASE_TAG" \
+      -v "$CA:$CA:ro" --env PIP_CERT="$CA" \
+      -t "$IMAGE" -f Dockerfile . >"$WORK/build.log" 2>&1; then
+    built=1; break
+  fi
+  echo "podman build attempt $attempt failed" >&2
+done
+[ "$built" = 1 ] || { tail -40 "$WORK/build.log" >&2; echo "podman build failed (log: $WORK/build.log)" >&2; exit 1; }
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 echo "running $IMAGE on 127.0.0.1:$PORT"
