@@ -18,7 +18,7 @@ from model.artifact import METADATA_FILE, MODEL_FILE
 from model.classifier import Classifier, SentencePrediction
 from model.labels import LABELS
 from service.batch_io import Record
-from service.records import document_record
+from service.records import document_record, sentence_record
 
 _MODELS: dict[str, Classifier] = {}
 
@@ -55,19 +55,14 @@ def model_source(model_dir: Path, ship_bytes: bool) -> dict[str, Any]:
 
 
 def _sentence_rows(doc_id: str, predictions: list[SentencePrediction]) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": doc_id,
-            "index": p.index,
-            "start": p.start,
-            "end": p.end,
-            "text": p.text,
-            "label": p.label,
-            "confidence": p.confidence,
-            **{f"p_{label}": p.probabilities[label] for label in LABELS},
-        }
-        for p in predictions
-    ]
+    """The API's sentence record, flattened to one row (columns SENTENCE_COLUMNS)."""
+    rows = []
+    for p in predictions:
+        row = {"id": doc_id, **sentence_record(p)}
+        probabilities = row.pop("probabilities")
+        row.update({f"p_{label}": probabilities[label] for label in LABELS})
+        rows.append(row)
+    return rows
 
 
 def score_chunk(source: dict[str, Any], records: list[Record], granularity: str) -> list[tuple[str, int, Any]]:
