@@ -33,10 +33,11 @@ def _model(source: dict[str, Any]) -> Classifier:
         else:
             # Bytes sent once per worker: written out and loaded through the
             # same verified loader (the sha256 check still applies).
-            directory = Path(tempfile.mkdtemp(prefix="framing-model-"))
-            (directory / MODEL_FILE).write_bytes(source["files"][MODEL_FILE])
-            (directory / METADATA_FILE).write_bytes(source["files"][METADATA_FILE])
-            model = Classifier.from_dir(directory)
+            with tempfile.TemporaryDirectory(prefix="framing-model-") as tmp:
+                directory = Path(tmp)
+                (directory / MODEL_FILE).write_bytes(source["files"][MODEL_FILE])
+                (directory / METADATA_FILE).write_bytes(source["files"][METADATA_FILE])
+                model = Classifier.from_dir(directory)
         _MODELS[key] = model
     return model
 
