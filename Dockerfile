@@ -11,6 +11,7 @@ COPY pyproject.toml setup.cfg README.md ./
 COPY model/ model/
 COPY training/ training/
 COPY service/ service/
+COPY batch/ batch/
 RUN python3 -m venv /opt/build \
     && /opt/build/bin/pip install --upgrade pip wheel \
     && /opt/build/bin/pip wheel --wheel-dir /wheels ".[train,dask]" \

@@ -24,7 +24,7 @@ from benchmarks.common import DEFAULT_MODEL, WORK, MiB, cores, spread
 from benchmarks.splitter import make_articles
 from model.classifier import Classifier
 from model.sentences import split_sentences
-from tests.gunicorn_server import Server
+from service.runner import Server
 
 LEVELS_FULL = [(1, 300), (8, 1000), (32, 1000)]
 LEVELS_QUICK = [(1, 60), (8, 200), (32, 200)]
@@ -32,7 +32,7 @@ ROUNDS = 5  # each level is sent in rounds, giving repeated throughput figures
 
 
 class Gunicorn(Server):
-    """The API under gunicorn (tests/gunicorn_server.py); always ``stop()`` it."""
+    """The API under gunicorn (service/runner.py); always ``stop()`` it."""
 
     def __init__(self, workers: int = 2, model_dir=DEFAULT_MODEL):
         # Measured without auth, like `make run`.

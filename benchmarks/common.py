@@ -18,10 +18,12 @@ from typing import Callable, Sequence
 
 import psutil
 
+from model.artifact import resolve_model_dir
+
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "benchmarks" / "work"  # git-ignored scratch space
 RESULTS = ROOT / "benchmarks" / "results"
-DEFAULT_MODEL = ROOT / "model" / "artifacts" / "default"
+DEFAULT_MODEL = resolve_model_dir()
 DEV_SET = ROOT.parent / "shared" / "dev" / "dev.jsonl"
 MiB = 1024 * 1024
 

@@ -125,8 +125,8 @@ def splitter_md(r: dict) -> str:
         ["split_sentences, sentences/s", med(r["split_sentences_per_s"])],
         ["split_sentences, MB/s (UTF-8)", med(r["split_mb_per_s"], 2)],
         ["predict_text (split + score), sentences/s", med(r["predict_text_sentences_per_s"])],
-        ["splitter's share of predict_text time", med({k: (v * 100 if k != "n" else v)
-                                                       for k, v in r["split_share_of_predict_text"].items()}, 1) + " %"],
+        ["splitter's share of predict_text time",
+         med({k: (v * 100 if k != "n" else v) for k, v in r["split_share_of_predict_text"].items()}, 1) + " %"],
     ]
     return (table(["measure", "median (min–max)"], rows)
             + f"\n\n{r['articles']} articles, {r['mean_words']:.0f} words and "

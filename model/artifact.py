@@ -23,6 +23,14 @@ from model.labels import LABELS
 
 MODEL_FILE = "model.joblib"
 METADATA_FILE = "metadata.json"
+MODEL_DIR_ENV = "FRAMING_MODEL_DIR"
+# Found from this package, never from the working directory, so every command
+# and the app find the same model wherever they are started.
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "artifacts" / "default"
+HOW_TO_BUILD = (
+    "build the default model with `make install` (or `framing-train`), or point "
+    f"--model / {MODEL_DIR_ENV} at a model directory"
+)
 
 
 class ArtifactError(RuntimeError):
@@ -65,15 +73,30 @@ def save_artifact(directory: Path, pipeline: Any, metadata: dict[str, Any]) -> d
         "sklearn_version": sklearn.__version__,
         "model_sha256": sha256_file(model_path),
     }
-    payload = json.dumps(metadata, indent=2, sort_keys=True).encode() + b"\n"
-    _atomic_write(directory / METADATA_FILE, lambda fh: fh.write(payload))
+    write_metadata(directory, metadata)
     return metadata
+
+
+def write_metadata(directory: Path, metadata: dict[str, Any]) -> None:
+    """Replace metadata.json atomically (the model file and its sha256 stay as they are)."""
+    payload = json.dumps(metadata, indent=2, sort_keys=True).encode() + b"\n"
+    _atomic_write(Path(directory) / METADATA_FILE, lambda fh: fh.write(payload))
+
+
+def resolve_model_dir(explicit: str | Path | None = None) -> Path:
+    """The one answer to "which model?": explicit, else $FRAMING_MODEL_DIR, else the default."""
+    if explicit not in (None, ""):
+        return Path(explicit)
+    from_env = os.environ.get(MODEL_DIR_ENV, "").strip()
+    return Path(from_env) if from_env else DEFAULT_MODEL_DIR
 
 
 def read_metadata(directory: Path) -> dict[str, Any]:
     path = Path(directory) / METADATA_FILE
+    if not Path(directory).is_dir():
+        raise ArtifactError(f"{directory}: no model directory here; {HOW_TO_BUILD}")
     if not path.is_file():
-        raise ArtifactError(f"{path}: metadata file is missing")
+        raise ArtifactError(f"{path}: metadata file is missing; {HOW_TO_BUILD}")
     try:
         metadata = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:

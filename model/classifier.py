@@ -9,7 +9,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from model.artifact import load_artifact
+from model.artifact import load_artifact, resolve_model_dir
 from model.calibration import TemperatureScaled
 from model.labels import LABELS
 from model.sentences import Span, split_sentences
@@ -27,6 +27,14 @@ class SentencePrediction:
     top_terms: list[dict[str, Any]] | None = field(default=None)
 
 
+class SentenceLimitError(ValueError):
+    """A text splits into more sentences than the caller allows."""
+
+    def __init__(self, index: int, n_sentences: int, limit: int):
+        self.index, self.n_sentences, self.limit = index, n_sentences, limit
+        super().__init__(f"{n_sentences} sentences; the limit is {limit}")
+
+
 class Classifier:
     """A verified, loaded pipeline plus what callers need to describe it."""
 
@@ -38,15 +46,17 @@ class Classifier:
         self._order = np.array([classes.index(label) for label in LABELS])
 
     @classmethod
-    def from_dir(cls, directory: str | Path) -> "Classifier":
-        return cls(*load_artifact(Path(directory)))
+    def from_dir(cls, directory: str | Path | None = None) -> "Classifier":
+        """Load and verify a model directory (default: :func:`resolve_model_dir`)."""
+        return cls(*load_artifact(resolve_model_dir(directory)))
 
     @property
     def info(self) -> dict[str, str]:
         return {
             "name": self.metadata.get("name", "framing"),
             "version": self.metadata.get("version", "unknown"),
-            "sha256": self.metadata["model_sha256"],
+            # A model fitted in memory (a learning-curve point) was never saved.
+            "sha256": self.metadata.get("model_sha256", ""),
         }
 
     def predict_proba(self, sentences: Sequence[str]) -> np.ndarray:
@@ -55,16 +65,53 @@ class Classifier:
             return np.zeros((0, len(LABELS)))
         return self.pipeline.predict_proba(list(sentences))[:, self._order]
 
-    def predict_spans(
-        self, spans: Sequence[Span], explain: bool = False, top_terms: int = 5
-    ) -> list[SentencePrediction]:
-        probs = self.predict_proba([span.text for span in spans])
+    def predict_texts(
+        self,
+        texts: Sequence[str],
+        *,
+        max_sentences: int | None = None,
+        explain: bool = False,
+        top_terms: int = 5,
+        split: bool = True,
+    ) -> list[list[SentencePrediction]]:
+        """Score every sentence of every text: the one entry point for all callers.
+
+        The API, the batch scorer, the web page (through the API) and evaluation
+        all come through here, so splitting and scoring cannot drift apart.
+        One model call covers all texts, since the pipeline's per-call cost
+        dominates at an article's few dozen sentences.
+
+        Args:
+            max_sentences: raise :class:`SentenceLimitError` (before any scoring)
+                when a text splits into more sentences than this.
+            split: ``False`` scores each text as one unit, as labeled
+                evaluation rows (headlines, dev sentences) are defined.
+        """
+        spans = [
+            split_sentences(text) if split else ([Span(0, len(text), text)] if text.strip() else [])
+            for text in texts
+        ]
+        if max_sentences is not None:
+            for i, doc in enumerate(spans):
+                if len(doc) > max_sentences:
+                    raise SentenceLimitError(i, len(doc), max_sentences)
+        sentences = [span.text for doc in spans for span in doc]
+        probs = self.predict_proba(sentences)
         terms = (
-            self._top_terms([s.text for s in spans], probs.argmax(axis=1), top_terms)
-            if explain and len(spans)  # tf-idf refuses an empty batch
-            else [None] * len(spans)
+            self._top_terms(sentences, probs.argmax(axis=1), top_terms)
+            if explain and sentences  # tf-idf refuses an empty batch
+            else [None] * len(sentences)
         )
-        return self._predictions(spans, probs, terms)
+        out, row = [], 0
+        for doc in spans:
+            n = len(doc)
+            out.append(self._predictions(doc, probs[row:row + n], terms[row:row + n]))
+            row += n
+        return out
+
+    def predict_text(self, text: str, **options: Any) -> list[SentencePrediction]:
+        """``predict_texts([text], **options)[0]``, for one text."""
+        return self.predict_texts([text], **options)[0]
 
     @staticmethod
     def _predictions(spans, probs: np.ndarray, terms) -> list[SentencePrediction]:
@@ -86,27 +133,6 @@ class Classifier:
             )
         return out
 
-    def predict_text(
-        self, text: str, explain: bool = False, top_terms: int = 5
-    ) -> list[SentencePrediction]:
-        """Split ``text`` with the project splitter and score every sentence."""
-        return self.predict_spans(split_sentences(text), explain, top_terms)
-
-    def predict_texts(self, texts: Sequence[str]) -> list[list[SentencePrediction]]:
-        """Like ``predict_text`` for many texts, with one model call for all.
-
-        The pipeline's per-call cost dominates at an article's few dozen
-        sentences; pooling a batch of documents brings throughput close to the
-        model's own limit. Results equal ``[predict_text(t) for t in texts]``.
-        """
-        spans = [split_sentences(text) for text in texts]
-        probs = self.predict_proba([span.text for doc in spans for span in doc])
-        out, row = [], 0
-        for doc in spans:
-            out.append(self._predictions(doc, probs[row:row + len(doc)], [None] * len(doc)))
-            row += len(doc)
-        return out
-
     @cached_property
     def _linear_pipeline(self) -> Any:
         """The tf-idf + LR pipeline, also when it is wrapped by a calibrator.
@@ -121,17 +147,29 @@ class Classifier:
     def _vocabulary(self) -> np.ndarray:
         return self._linear_pipeline.named_steps["tfidf"].get_feature_names_out()
 
+    @cached_property
+    def _centred_coef(self) -> np.ndarray:
+        clf = self._linear_pipeline.named_steps["clf"]
+        return clf.coef_ - clf.coef_.mean(axis=0, keepdims=True)
+
+    def term_weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every n-gram and its weight toward each label (rows in LABELS order).
+
+        Coefficients are centred across classes, so a weight says how much the
+        term favours a label over the average of the three.
+        """
+        return self._vocabulary, self._centred_coef[self._order]
+
+    def analyze(self, text: str) -> list[str]:
+        """The n-grams the model sees in ``text`` (after normalisation)."""
+        return self._linear_pipeline.named_steps["tfidf"].build_analyzer()(text)
+
     def _top_terms(
         self, sentences: list[str], best: np.ndarray, n: int
     ) -> list[list[dict[str, Any]]]:
-        """n-grams whose tf-idf weight times coefficient pushed most to the label.
-
-        Coefficients are centred across classes, so a term's weight says how much
-        it favours this label over the average of the three.
-        """
+        """n-grams whose tf-idf weight times centred coefficient pushed most to the label."""
         tfidf = self._linear_pipeline.named_steps["tfidf"]
-        clf = self._linear_pipeline.named_steps["clf"]
-        coef = clf.coef_ - clf.coef_.mean(axis=0, keepdims=True)
+        coef = self._centred_coef
         vocab = self._vocabulary
         matrix = tfidf.transform(sentences).tocsr()
         result = []
@@ -150,26 +188,3 @@ class Classifier:
             )
         return result
 
-
-def summarize(predictions: Sequence[SentencePrediction]) -> dict[str, Any]:
-    """Document-level view used by the API and the batch scorer alike."""
-    n = len(predictions)
-    counts = {label: 0 for label in LABELS}
-    for p in predictions:
-        counts[p.label] += 1
-    if n:
-        mean = {
-            lab: float(np.mean([p.probabilities[lab] for p in predictions]))
-            for lab in LABELS
-        }
-    else:
-        mean = {lab: 0.0 for lab in LABELS}
-    dominant = max(LABELS, key=lambda lab: (counts[lab], mean[lab])) if n else None
-    return {
-        "n_sentences": n,
-        "label_counts": counts,
-        "label_shares": {lab: (counts[lab] / n if n else 0.0) for lab in LABELS},
-        "mean_probabilities": mean,
-        "framing_score": mean["pro_ukraine"] - mean["pro_russia"],
-        "dominant_label": dominant,
-    }

@@ -12,7 +12,11 @@ import unicodedata
 # Quote marks carry framing (scare quotes around "special military operation"
 # or "invasion"), but the default token pattern drops punctuation, so every
 # quote mark becomes the word-like token ``qq``.
-_QUOTES = re.compile(r"[\"\u201c\u201d\u201e\u00ab\u00bb\u2018\u2019']+(?=\W|$)|(?<=\W)[\"\u201c\u201d\u201e\u00ab\u00bb\u2018']+|^[\"\u201c\u201d\u201e\u00ab\u00bb\u2018']+")
+_QUOTES = re.compile(
+    r"[\"\u201c\u201d\u201e\u00ab\u00bb\u2018\u2019']+(?=\W|$)"
+    r"|(?<=\W)[\"\u201c\u201d\u201e\u00ab\u00bb\u2018']+"
+    r"|^[\"\u201c\u201d\u201e\u00ab\u00bb\u2018']+"
+)
 _APOSTROPHE = re.compile(r"[\u2019\u2018`]")
 _DIGITS = re.compile(r"\d")
 _SPACE = re.compile(r"\s+")

@@ -7,13 +7,12 @@ from flask import current_app, jsonify
 from flask_smorest import abort
 from flask_smorest.error_handler import ErrorSchema
 
-from model.classifier import Classifier
+from model.classifier import Classifier, SentenceLimitError
 from model.labels import LABELS
-from model.sentences import split_sentences
+from model.records import document_record
 from service import observability
 from service.auth import require_api_key
 from service.parsing import ArticleBlueprint
-from service.records import document_record
 from service.schemas import (
     ModelInfoSchema,
     PredictBatchRequestSchema,
@@ -66,15 +65,16 @@ def classifier() -> Classifier:
 
 
 def score(model: Classifier, text: str, doc_id, explain: bool, top_terms: int, where: dict) -> dict:
-    """Split, check the sentence limit, predict, summarise: one API result."""
-    spans = split_sentences(text)
-    limit = current_app.config["MAX_SENTENCES"]
-    if len(spans) > limit:
-        message = f"{len(spans)} sentences; the limit is {limit} (FRAMING_MAX_SENTENCES)."
+    """Predict (within the sentence limit) and summarise: one API result."""
+    try:
+        predictions = model.predict_text(
+            text, max_sentences=current_app.config["MAX_SENTENCES"], explain=explain, top_terms=top_terms
+        )
+    except SentenceLimitError as exc:
+        message = f"{exc.n_sentences} sentences; the limit is {exc.limit} (FRAMING_MAX_SENTENCES)."
         abort(422, message="Invalid request body.", errors={"json": _nest(where, [message])})
-    if not spans:
+    if not predictions:
         abort(422, message="Invalid request body.", errors={"json": _nest(where, ["Text has no sentences."])})
-    predictions = model.predict_spans(spans, explain=explain, top_terms=top_terms)
     observability.record_predictions([p.label for p in predictions])
     return document_record(doc_id, model.info, predictions)
 

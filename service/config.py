@@ -2,7 +2,7 @@
 
 | variable | default | effect |
 |---|---|---|
-| ``FRAMING_MODEL_DIR`` | ``model/artifacts/default`` | model directory to load (verified before use) |
+| ``FRAMING_MODEL_DIR`` | the package's ``model/artifacts/default`` | model directory (verified before use) |
 | ``FRAMING_MAX_CONTENT_LENGTH`` | ``1000000`` | request body limit in bytes (413 above) |
 | ``FRAMING_MAX_TEXT_CHARS`` | ``100000`` | characters per text (422 above) |
 | ``FRAMING_MAX_SENTENCES`` | ``2000`` | sentences per text (422 above) |
@@ -17,8 +17,10 @@ from __future__ import annotations
 import logging
 from typing import Any, Mapping
 
+from model.artifact import resolve_model_dir
+
 DEFAULTS: dict[str, Any] = {
-    "MODEL_DIR": "model/artifacts/default",
+    "MODEL_DIR": "",  # empty: model.artifact.resolve_model_dir() decides
     "MAX_CONTENT_LENGTH": 1_000_000,
     "MAX_TEXT_CHARS": 100_000,
     "MAX_SENTENCES": 2_000,
@@ -62,6 +64,7 @@ def check_config(config: Mapping[str, Any]) -> dict[str, Any]:
         raise ValueError(f"FRAMING_LOG_LEVEL must be a logging level name, got {level!r}")
     fixed["LOG_LEVEL"] = level
     model_dir = config.get("MODEL_DIR")
-    if not isinstance(model_dir, str) or not model_dir.strip():
+    if not isinstance(model_dir, str):
         raise ValueError("FRAMING_MODEL_DIR must be a directory path")
+    fixed["MODEL_DIR"] = str(resolve_model_dir(model_dir.strip() or None))
     return fixed

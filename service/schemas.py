@@ -1,5 +1,8 @@
 """marshmallow schemas: the one definition of request/response shape and of the
-OpenAPI document. The batch scorer dumps its records with the same schemas."""
+OpenAPI document. Label fields are generated from ``model.labels.LABELS``.
+
+Responses are built by ``model.records`` (shared with the batch scorer), whose
+output ``tests/test_records.py`` checks against these schemas' dumps."""
 
 from __future__ import annotations
 
@@ -20,9 +23,7 @@ def check_text(value: str) -> None:
         raise ValidationError("Text is empty or only white space.")
     limit = _limit("MAX_TEXT_CHARS")
     if len(value) > limit:
-        raise ValidationError(
-            f"Text is {len(value)} characters long; the limit is {limit} (FRAMING_MAX_TEXT_CHARS)."
-        )
+        raise ValidationError(f"Text is {len(value)} characters long; the limit is {limit} (FRAMING_MAX_TEXT_CHARS).")
 
 
 class _Request(Schema):
@@ -33,7 +34,10 @@ class _Request(Schema):
     top_terms = fields.Integer(
         load_default=5,
         validate=validate.Range(min=1),
-        metadata={"description": "How many terms to list per sentence with explain (at most FRAMING_MAX_TOP_TERMS, default 20)."},
+        metadata={
+            "description": "How many terms to list per sentence with explain "
+            "(at most FRAMING_MAX_TOP_TERMS, default 20)."
+        },
     )
 
     @validates("top_terms")
@@ -64,9 +68,7 @@ class DocumentSchema(Schema):
         validate=validate.Length(max=200),
         metadata={"description": "Your identifier for this document, echoed back."},
     )
-    text = fields.String(
-        required=True, validate=check_text, metadata={"description": "The document text."}
-    )
+    text = fields.String(required=True, validate=check_text, metadata={"description": "The document text."})
 
 
 class PredictBatchRequestSchema(_Request):
@@ -81,36 +83,46 @@ class PredictBatchRequestSchema(_Request):
     def _batch_limit(self, value: list, **kwargs) -> None:
         limit = _limit("MAX_BATCH_DOCUMENTS")
         if len(value) > limit:
-            raise ValidationError(
-                f"{len(value)} documents; the limit is {limit} (FRAMING_MAX_BATCH_DOCUMENTS)."
-            )
+            raise ValidationError(f"{len(value)} documents; the limit is {limit} (FRAMING_MAX_BATCH_DOCUMENTS).")
 
 
 def _probability(description: str) -> fields.Float:
     return fields.Float(required=True, metadata={"description": description})
 
 
-class ProbabilitiesSchema(Schema):
-    pro_russia = _probability("P(pro_russia)")
-    neutral = _probability("P(neutral)")
-    pro_ukraine = _probability("P(pro_ukraine)")
+def _per_label(name: str, field) -> type[Schema]:
+    """A schema with one field per label, in LABELS order."""
+    return Schema.from_dict({label: field(label) for label in LABELS}, name=f"{name}Schema")
+
+
+ProbabilitiesSchema = _per_label("Probabilities", lambda label: _probability(f"P({label})"))
 
 
 class TopTermSchema(Schema):
     term = fields.String(required=True, metadata={"description": "A word n-gram after normalisation."})
-    weight = fields.Float(required=True, metadata={"description": "tf-idf value times the centred coefficient for the label."})
+    weight = fields.Float(
+        required=True, metadata={"description": "tf-idf value times the centred coefficient for the label."}
+    )
 
 
 class SentencePredictionSchema(Schema):
     index = fields.Integer(required=True, metadata={"description": "Position of the sentence, from 0."})
-    start = fields.Integer(required=True, metadata={"description": "Offset of the first character in the submitted text."})
-    end = fields.Integer(required=True, metadata={"description": "Offset after the last character: text[start:end] is the sentence."})
+    start = fields.Integer(
+        required=True, metadata={"description": "Offset of the first character in the submitted text."}
+    )
+    end = fields.Integer(
+        required=True, metadata={"description": "Offset after the last character: text[start:end] is the sentence."}
+    )
     text = fields.String(required=True, metadata={"description": "The sentence."})
     label = fields.String(
         required=True, validate=validate.OneOf(LABELS), metadata={"description": "Most probable label."}
     )
     confidence = fields.Float(required=True, metadata={"description": "The largest of the three probabilities."})
-    probabilities = fields.Nested(ProbabilitiesSchema, required=True, metadata={"description": "Calibrated probability of each label; they sum to 1."})
+    probabilities = fields.Nested(
+        ProbabilitiesSchema,
+        required=True,
+        metadata={"description": "Calibrated probability of each label; they sum to 1."},
+    )
     top_terms = fields.List(
         fields.Nested(TopTermSchema),
         metadata={"description": "With explain only: n-grams that pushed most toward the label."},
@@ -123,20 +135,28 @@ class SentencePredictionSchema(Schema):
         return data
 
 
-class LabelCountsSchema(Schema):
-    pro_russia = fields.Integer(required=True, metadata={"description": "Sentences labeled pro_russia."})
-    neutral = fields.Integer(required=True, metadata={"description": "Sentences labeled neutral."})
-    pro_ukraine = fields.Integer(required=True, metadata={"description": "Sentences labeled pro_ukraine."})
+LabelCountsSchema = _per_label(
+    "LabelCounts",
+    lambda label: fields.Integer(required=True, metadata={"description": f"Sentences labeled {label}."}),
+)
 
 
 class DocumentSummarySchema(Schema):
     n_sentences = fields.Integer(required=True, metadata={"description": "Number of sentences."})
     label_counts = fields.Nested(LabelCountsSchema, required=True, metadata={"description": "Sentences per label."})
-    label_shares = fields.Nested(ProbabilitiesSchema, required=True, metadata={"description": "Share of sentences per label."})
-    mean_probabilities = fields.Nested(ProbabilitiesSchema, required=True, metadata={"description": "Mean probability of each label over sentences."})
-    framing_score = fields.Float(required=True, metadata={"description": "Mean of P(pro_ukraine) - P(pro_russia), in [-1, 1]."})
+    label_shares = fields.Nested(
+        ProbabilitiesSchema, required=True, metadata={"description": "Share of sentences per label."}
+    )
+    mean_probabilities = fields.Nested(
+        ProbabilitiesSchema, required=True, metadata={"description": "Mean probability of each label over sentences."}
+    )
+    framing_score = fields.Float(
+        required=True, metadata={"description": "Mean of P(pro_ukraine) - P(pro_russia), in [-1, 1]."}
+    )
     dominant_label = fields.String(
-        required=True, allow_none=True, metadata={"description": "Label with most sentences (ties: higher mean probability)."}
+        required=True,
+        allow_none=True,
+        metadata={"description": "Label with most sentences (ties: higher mean probability)."},
     )
 
 
@@ -149,24 +169,37 @@ class ModelRefSchema(Schema):
 class PredictResponseSchema(Schema):
     id = fields.String(allow_none=True, metadata={"description": "The id you sent, or null."})
     model = fields.Nested(ModelRefSchema, required=True, metadata={"description": "The model that scored the text."})
-    sentences = fields.List(fields.Nested(SentencePredictionSchema), required=True, metadata={"description": "One entry per sentence, in order."})
+    sentences = fields.List(
+        fields.Nested(SentencePredictionSchema),
+        required=True,
+        metadata={"description": "One entry per sentence, in order."},
+    )
     document = fields.Nested(DocumentSummarySchema, required=True, metadata={"description": "Document-level summary."})
 
 
 class PredictBatchResponseSchema(Schema):
-    results = fields.List(fields.Nested(PredictResponseSchema), required=True, metadata={"description": "One result per document, in request order."})
+    results = fields.List(
+        fields.Nested(PredictResponseSchema),
+        required=True,
+        metadata={"description": "One result per document, in request order."},
+    )
 
 
-class ModelInfoSchema(Schema):
-    name = fields.String(required=True, metadata={"description": "Model name."})
-    version = fields.String(required=True, metadata={"description": "Model version."})
-    sha256 = fields.String(required=True, metadata={"description": "sha256 of model.joblib."})
-    labels = fields.List(fields.String(), required=True, metadata={"description": "Labels in the order the API reports them."})
+class ModelInfoSchema(ModelRefSchema):
+    labels = fields.List(
+        fields.String(), required=True, metadata={"description": "Labels in the order the API reports them."}
+    )
     created_at = fields.String(required=True, metadata={"description": "When the model was trained (UTC, ISO 8601)."})
     calibration = fields.Dict(metadata={"description": "Calibration method and raw out-of-fold ECE."})
     params = fields.Dict(metadata={"description": "Chosen hyper-parameters."})
-    training_data = fields.Dict(metadata={"description": "Training data summary: sentences, documents, label counts, sha256."})
-    metrics = fields.Dict(metadata={"description": "Cross-validated and dev metrics (accuracy, macro_f1, per_label, confusion_matrix, ece)."})
+    training_data = fields.Dict(
+        metadata={"description": "Training data summary: sentences, documents, label counts, sha256."}
+    )
+    metrics = fields.Dict(
+        metadata={
+            "description": "Cross-validated and dev metrics (accuracy, macro_f1, per_label, confusion_matrix, ece)."
+        }
+    )
     library_versions = fields.Dict(metadata={"description": "Library versions the model was trained with."})
 
 

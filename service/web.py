@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
 
+from model.labels import DISPLAY
+
 bp = Blueprint("web", __name__)
 
 
@@ -14,4 +16,5 @@ def index():
         "index.html",
         max_chars=current_app.config["MAX_TEXT_CHARS"],
         auth_required=bool(current_app.config["API_KEYS"]),
+        labels=DISPLAY,
     )

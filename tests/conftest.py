@@ -7,14 +7,15 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from gunicorn_server import GUNICORN_ARGS, Server, free_port  # noqa: F401 (re-exported)
 
+from model.artifact import DEFAULT_MODEL_DIR
 from service.app import create_app
+from service.runner import GUNICORN_ARGS, Server, free_port  # noqa: F401 (re-exported)
 from training.train import train
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
-DEFAULT_MODEL = ROOT / "model" / "artifacts" / "default"
+DEFAULT_MODEL = DEFAULT_MODEL_DIR
 ARTIFACTS = ROOT / "test-artifacts"
 
 

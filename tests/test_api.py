@@ -271,7 +271,7 @@ def test_docs_page_is_self_contained(client):
 def test_unexpected_error_is_json_500_without_details(tiny_model, monkeypatch):
     app = create_app({"TESTING": False, "MODEL_DIR": str(tiny_model)})
     classifier = app.extensions["framing"]
-    monkeypatch.setattr(classifier, "predict_spans", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(classifier, "predict_texts", lambda *a, **k: 1 / 0)
     r = app.test_client().post("/v1/predict", json={"text": "Hi there."}, headers={"X-Request-ID": "req-9"})
     assert r.status_code == 500
     assert r.get_json() == _error(500, "Internal Server Error", "Internal server error. Reference: req-9.")

@@ -1,11 +1,24 @@
 """A model directory is verified before it is unpickled, and refused loudly."""
 
 import json
+import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
-from model.artifact import ArtifactError, load_artifact, read_metadata
+import model
+from model.artifact import (
+    DEFAULT_MODEL_DIR,
+    MODEL_DIR_ENV,
+    ArtifactError,
+    load_artifact,
+    read_metadata,
+    resolve_model_dir,
+)
 from model.classifier import Classifier
 
 
@@ -85,3 +98,61 @@ def test_artifact_files_are_world_readable(tiny_model):
     # The container serves the model as an unprivileged user.
     for name in ("model.joblib", "metadata.json"):
         assert (tiny_model / name).stat().st_mode & 0o044 == 0o044
+
+
+# ------------------------------------------------- one resolver for every caller
+def test_resolver_order(monkeypatch, tmp_path):
+    monkeypatch.delenv(MODEL_DIR_ENV, raising=False)
+    assert resolve_model_dir() == DEFAULT_MODEL_DIR
+    assert DEFAULT_MODEL_DIR.parent.parent == Path(model.__file__).resolve().parent
+    monkeypatch.setenv(MODEL_DIR_ENV, str(tmp_path))
+    assert resolve_model_dir() == tmp_path
+    assert resolve_model_dir(tmp_path / "explicit") == tmp_path / "explicit"
+
+
+def test_missing_model_says_how_to_build_one(tmp_path):
+    for directory in (tmp_path / "absent", tmp_path):
+        with pytest.raises(ArtifactError, match=r"make install.*framing-train.*FRAMING_MODEL_DIR"):
+            Classifier.from_dir(directory)
+
+
+def _bin(name: str) -> str:
+    return str(Path(sys.executable).parent / name)
+
+
+@pytest.mark.slow
+def test_commands_and_app_find_the_default_model_from_anywhere(default_model, tmp_path):
+    """Started outside the checkout, every caller finds the same default model."""
+    env = {k: v for k, v in os.environ.items() if k != MODEL_DIR_ENV}
+    out = tmp_path / "x.jsonl"
+    score = subprocess.run([_bin("framing-score"), str(ROOT / "examples" / "news.jsonl"), "-o", str(out)],
+                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert score.returncode == 0, score.stderr
+    version = json.loads((default_model / "metadata.json").read_text())["version"]
+    assert json.loads(out.read_text().splitlines()[0])["model"]["version"] == version
+
+    data = tmp_path / "labeled.csv"
+    data.write_text("text,label\nTalks resumed on Monday.,neutral\n")
+    evaluate = subprocess.run([_bin("framing-evaluate"), "--data", str(data), "--json"],
+                              cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert evaluate.returncode == 0, evaluate.stderr
+    assert json.loads(evaluate.stdout)["model"]["version"] == version
+
+    app = subprocess.run([sys.executable, "-c", "from service.app import create_app; "
+                          "print(create_app().test_client().get('/ready').status_code)"],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert app.stdout.strip() == "200", app.stderr
+
+
+@pytest.mark.slow
+def test_commands_without_a_model_say_what_to_do(tmp_path):
+    env = {**os.environ, MODEL_DIR_ENV: str(tmp_path / "no-model")}
+    (tmp_path / "in.jsonl").write_text('{"id": "a", "text": "Talks resumed."}\n')
+    data = tmp_path / "labeled.csv"
+    data.write_text("text,label\nTalks resumed on Monday.,neutral\n")
+    for cmd in ([_bin("framing-score"), "in.jsonl", "-o", "out.jsonl"],
+                [_bin("framing-evaluate"), "--data", str(data)]):
+        result = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 1, result.stderr
+        assert "make install" in result.stderr and "FRAMING_MODEL_DIR" in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr

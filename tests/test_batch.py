@@ -11,8 +11,9 @@ import sys
 import time
 
 import pytest
+from conftest import ROOT
 
-from service.batch import main
+from batch.cli import main
 
 ARTICLES = [
     "Russian forces shelled Kharkiv overnight, officials said.\nTalks resume on Wednesday.",
@@ -149,18 +150,19 @@ def test_csv_bad_rows(runner, tiny_model, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "args, message",
-    [(["missing.jsonl", "-o", "out.jsonl"], "Error: input not found: missing.jsonl"),
-     (["in.jsonl", "-o", "no/such/dir/out.jsonl"], "Error: cannot write no/such/dir/out.jsonl: directory no/such/dir does not exist"),
-     (["in.jsonl", "-o", "out.txt"], "cannot tell the output format from 'out.txt'; use --format"),
-     (["in.jsonl", "-o", "out.csv"], "--granularity document writes JSON lines; use --granularity sentence for csv")],
+    "args, code, message",
+    # 1: click.ClickException (the run cannot start); 2: usage error.
+    [(["missing.jsonl", "-o", "out.jsonl"], 1, "Error: input not found: missing.jsonl"),
+     (["in.jsonl", "-o", "no/such/dir/out.jsonl"], 1, "Error: cannot write no/such/dir/out.jsonl: directory no/such/dir does not exist"),
+     (["in.jsonl", "-o", "out.txt"], 2, "cannot tell the output format from 'out.txt'; use --format"),
+     (["in.jsonl", "-o", "out.csv"], 2, "--granularity document writes JSON lines; use --granularity sentence for csv")],
     ids=["missing-input", "unwritable-output", "unknown-format", "csv-documents"],
 )
-def test_clear_errors_before_work(runner, tiny_model, tmp_path, monkeypatch, args, message):
+def test_clear_errors_before_work(runner, tiny_model, tmp_path, monkeypatch, args, code, message):
     monkeypatch.chdir(tmp_path)
     _jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": "Hi."}])
     result = runner.invoke(main, [*args, "--model", str(tiny_model)])
-    assert result.exit_code in (1, 2)
+    assert result.exit_code == code
     assert message in result.output
     assert not (tmp_path / "out.jsonl").exists()
 
@@ -185,7 +187,7 @@ def _corpus(tmp_path, n):
 def test_sigkill_then_resume_gives_every_document_once(tiny_model, tmp_path, granularity, suffix):
     src, rows = _corpus(tmp_path, 3000)
     reference = tmp_path / f"ref.{suffix}"
-    cmd = [sys.executable, "-m", "service.batch", str(src), "--model", str(tiny_model),
+    cmd = [sys.executable, "-m", "batch.cli", str(src), "--model", str(tiny_model),
            "--granularity", granularity, "--chunk-size", "16"]
     subprocess.run(cmd + ["-o", str(reference)], check=True, capture_output=True)
     out = tmp_path / f"out.{suffix}"
@@ -208,7 +210,7 @@ def test_dask_local_cluster_matches_single_process(tiny_model, tmp_path):
     pytest.importorskip("distributed")
     src, _ = _corpus(tmp_path, 400)
     single, clustered = tmp_path / "single.jsonl", tmp_path / "dask.jsonl"
-    base = [sys.executable, "-m", "service.batch", str(src), "--model", str(tiny_model), "--chunk-size", "25"]
+    base = [sys.executable, "-m", "batch.cli", str(src), "--model", str(tiny_model), "--chunk-size", "25"]
     subprocess.run(base + ["-o", str(single)], check=True, capture_output=True)
     result = subprocess.run(base + ["-o", str(clustered), "--scheduler", "local", "--jobs", "2"],
                             capture_output=True, text=True, timeout=240)
@@ -222,7 +224,7 @@ def test_dask_scheduler_address_ships_model_bytes(tiny_model, tmp_path):
     distributed = pytest.importorskip("distributed")
     src, _ = _corpus(tmp_path, 60)
     single = tmp_path / "single.jsonl"
-    base = [sys.executable, "-m", "service.batch", str(src), "--model", str(tiny_model)]
+    base = [sys.executable, "-m", "batch.cli", str(src), "--model", str(tiny_model)]
     subprocess.run(base + ["-o", str(single)], check=True, capture_output=True)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None, host="127.0.0.1") as cluster:
@@ -231,3 +233,15 @@ def test_dask_scheduler_address_ships_model_bytes(tiny_model, tmp_path):
                                 capture_output=True, text=True, timeout=240)
         assert result.returncode == 0, result.stderr[-3000:]
     assert out.read_bytes() == single.read_bytes()
+
+
+def test_dask_scheduler_without_dask_is_one_line(runner, tiny_model, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import now fails as if not installed
+    src = _jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": "Talks resumed."}])
+    result = runner.invoke(main, [str(src), "-o", str(tmp_path / "out.jsonl"), "--model", str(tiny_model),
+                                  "--scheduler", "local"])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: --scheduler needs Dask, which is not installed: ")
+    assert result.output.rstrip().endswith("-m pip install -e '" + str(ROOT) + "[dask]'")
+    assert len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "out.jsonl").exists()

@@ -53,10 +53,19 @@ def test_healthcheck_uses_python(dockerfile):
     assert "python3" in check and "/health" in check and "curl" not in check
 
 
-def test_gunicorn_config_builds_the_app_factory():
+def test_gunicorn_config_builds_a_ready_app(tiny_model, monkeypatch, tmp_path):
+    """gunicorn's own loader turns the config's wsgi_app into an app that serves."""
+    from gunicorn.util import import_app
+
     namespace = {}
+    # The config sets PROMETHEUS_MULTIPROC_DIR for gunicorn's workers; keep it
+    # out of this process's environment (monkeypatch restores it afterwards).
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "prom"))
     exec(compile((ROOT / "gunicorn.conf.py").read_text(), "gunicorn.conf.py", "exec"), namespace)
-    assert namespace["wsgi_app"] == "service.app:create_app()"
+    monkeypatch.setenv("FRAMING_MODEL_DIR", str(tiny_model))
+    app = import_app(namespace["wsgi_app"])
+    ready = app.test_client().get("/ready")
+    assert ready.status_code == 200 and ready.get_json()["model"]["version"] == "tiny-1"
     assert namespace["max_requests"] > 0 and namespace["max_requests_jitter"] > 0
 
 

@@ -2,8 +2,9 @@
 
 import pytest
 from click.testing import CliRunner
+from conftest import ROOT
 
-from training.dataset import DatasetError, load_examples, main
+from training.dataset import DEFAULT_DATA_DIR, DatasetError, load_examples, main
 
 HEADER = "doc_id,text,label\n"
 
@@ -79,3 +80,26 @@ def test_bundled_corpus_is_valid_and_large_enough():
     info = summary(load_examples(DEFAULT_DATA_DIR))
     assert info["n_sentences"] >= 3000
     assert all(count >= 700 for count in info["label_counts"].values()), info
+
+
+# ------------------------------------------------ the corpus against real news
+DEV = ROOT.parent / "shared" / "dev" / "dev.jsonl"
+NEAR_COPY = 0.6  # character 3-5-gram tf-idf cosine
+
+
+@pytest.mark.skipif(not DEV.is_file(), reason="../shared/dev is not beside this checkout")
+def test_no_corpus_sentence_is_a_near_copy_of_a_dev_sentence():
+    """The dev set measures generalisation only if the corpus never paraphrases it."""
+    import json
+
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.metrics.pairwise import cosine_similarity
+
+    corpus = load_examples(DEFAULT_DATA_DIR)
+    dev = [json.loads(line)["text"] for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
+    vectorizer.fit([ex.text for ex in corpus] + dev)
+    similarity = cosine_similarity(vectorizer.transform([ex.text for ex in corpus]), vectorizer.transform(dev))
+    closest = similarity.max(axis=1)
+    near = [f"{ex.source}:{ex.line} ({closest[i]:.2f})" for i, ex in enumerate(corpus) if closest[i] >= NEAR_COPY]
+    assert near == [], "corpus rows too close to a dev sentence: " + ", ".join(near)

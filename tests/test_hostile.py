@@ -4,7 +4,8 @@ Every answer is either a documented 4xx JSON error (``{code, status, message}``
 plus ``errors`` for 422), a correct 200 for input that is odd but valid text,
 or, in the batch scorer, a scored document or a recorded bad record; never a
 5xx, a crash or a dead worker. After the table the shared gunicorn still
-answers, its workers are the same processes, and their memory stayed bounded.
+answers and its workers are the same processes (memory under load is measured
+by ``benchmarks/load.py``, not asserted here).
 """
 
 from __future__ import annotations
@@ -22,13 +23,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.http import HTTP_STATUS_CODES
 
+from batch.cli import main
 from model.classifier import Classifier
 from model.labels import LABELS
 from model.sentences import split_sentences
-from service.batch import main
 
 ERROR_KEYS = {"code", "status", "message"}
-RSS_GROWTH_LIMIT = 150 * 2**20  # bytes, all workers together
 ARTICLE = "Russian forces shelled Kharkiv overnight. Talks resume on Wednesday, officials said."
 
 
@@ -37,15 +37,9 @@ def _j(obj) -> bytes:
     return json.dumps(obj).encode("ascii")
 
 
-def _workers(server) -> dict[int, int]:
-    """pid -> RSS bytes of the gunicorn workers (children of the master)."""
-    out = {}
-    for child in psutil.Process(server.proc.pid).children():
-        try:
-            out[child.pid] = child.memory_info().rss
-        except psutil.NoSuchProcess:
-            continue
-    return out
+def _workers(server) -> set[int]:
+    """pids of the gunicorn workers (children of the master)."""
+    return {child.pid for child in psutil.Process(server.proc.pid).children()}
 
 
 def assert_error_body(response, status: int) -> dict:
@@ -136,7 +130,7 @@ API_CASES = [
 
 @pytest.fixture(scope="module")
 def baseline(server):
-    """Worker pids and RSS before this module's hostile traffic."""
+    """Worker pids before this module's hostile traffic."""
     requests.post(server.url + P, json={"text": ARTICLE}, timeout=10).raise_for_status()
     return _workers(server)
 
@@ -262,18 +256,15 @@ def test_client_that_vanishes_mid_body(server, baseline):
 
 @pytest.mark.integration
 def test_server_survives_the_hostile_table(server, baseline):
-    """After everything above: same workers, bounded memory, still answering."""
+    """After everything above: same workers, still answering."""
     assert requests.get(server.url + "/health", timeout=10).json() == {"status": "ok"}
     r = requests.post(server.url + P, json={"text": ARTICLE}, timeout=10)
     assert r.status_code == 200
     assert_scored(r.json(), ARTICLE)
     after = _workers(server)
     assert len(after) == 2
-    survivors = set(after) & set(baseline)
-    assert survivors, f"every worker was replaced: {sorted(baseline)} -> {sorted(after)}"
-    growth = sum(after[p] for p in survivors) - sum(baseline[p] for p in survivors)
-    print(f"\nworkers {sorted(baseline)} -> {sorted(after)}; RSS growth of survivors {growth / 2**20:+.1f} MiB")
-    assert growth < RSS_GROWTH_LIMIT
+    # max_requests may recycle one worker on the way; none may have died.
+    assert after & baseline, f"every worker was replaced: {sorted(baseline)} -> {sorted(after)}"
 
 
 # ------------------------------------------------------------------ batch scorer table

@@ -47,6 +47,8 @@ def test_readme_lists_the_commands():
 
 
 def test_batch_commands_run(workdir, tiny_model):
+    for command in _commands("mkdir"):
+        subprocess.run(shlex.split(command), cwd=workdir, check=True)
     for command in _commands("framing-score"):
         args = shlex.split(command)
         if "--scheduler" in args and "local" not in args:
@@ -55,7 +57,7 @@ def test_batch_commands_run(workdir, tiny_model):
         result = subprocess.run(args, cwd=workdir, env=_env(), capture_output=True, text=True, timeout=240)
         assert result.returncode == 0, f"{command}\n{result.stderr[-2000:]}"
         assert "scored" in result.stderr.splitlines()[-1], command
-    rows = [json.loads(line) for line in (workdir / "scores.jsonl").read_text().splitlines()]
+    rows = [json.loads(line) for line in (workdir / "out" / "scores.jsonl").read_text().splitlines()]
     assert sorted(r["id"] for r in rows) == ["diplomacy_brief", "frontline_report", "state_tv_segment"]
 
 

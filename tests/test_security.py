@@ -187,7 +187,7 @@ def failing_app(tiny_model, monkeypatch):
                         ("FRAMING_PROPAGATE_EXCEPTIONS", "true"), ("FLASK_ENV", "development")]:
         monkeypatch.setenv(name, value)
     app = create_app({"MODEL_DIR": str(tiny_model)})
-    monkeypatch.setattr(app.extensions["framing"], "predict_spans",
+    monkeypatch.setattr(app.extensions["framing"], "predict_texts",
                         lambda *a, **k: open("/work/secret/config.py").read())
     return app
 

@@ -15,10 +15,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from model.labels import LABELS  # noqa: E402
+from training.cues import audit_markdown  # noqa: E402
 
 CARD_FILE = "MODEL_CARD.md"
 CONFUSION_PNG = "confusion_matrix.png"
 RELIABILITY_PNG = "reliability.png"
+COVERAGE_PNG = "coverage.png"
+CURVE_PNG = "learning_curve.png"
 
 
 def _confusion_png(path: Path, matrix: list[list[int]], title: str) -> None:
@@ -54,6 +57,89 @@ def _reliability_png(path: Path, curves: dict[str, list[dict[str, float]]]) -> N
     fig.tight_layout()
     fig.savefig(path, metadata={"Software": None})
     plt.close(fig)
+
+
+def _coverage_png(path: Path, curves: dict[str, list[dict[str, Any]]]) -> None:
+    fig, ax = plt.subplots(figsize=(4.6, 4), dpi=110)
+    for name, rows in curves.items():
+        pts = [(r["coverage"], r["accuracy"]) for r in rows if r["accuracy"] is not None]
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=name)
+        for r in rows:
+            if r["accuracy"] is not None:
+                ax.annotate(f"≥{r['threshold']:.1f}", (r["coverage"], r["accuracy"]), fontsize=7,
+                            xytext=(3, 3), textcoords="offset points")
+    ax.set_xlim(0, 1.02)
+    ax.set_ylim(0.3, 1.02)
+    ax.set_xlabel("coverage (share of sentences at or above the confidence)")
+    ax.set_ylabel("accuracy of those sentences")
+    ax.set_title("Accuracy against confidence", fontsize=10)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, metadata={"Software": None})
+    plt.close(fig)
+
+
+def _curve_png(path: Path, points: list[dict[str, Any]]) -> None:
+    fig, ax = plt.subplots(figsize=(4.6, 3.4), dpi=110)
+    ax.plot([p["n_sentences"] for p in points], [p["macro_f1"] for p in points], marker="o")
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("training sentences (log scale)")
+    ax.set_ylabel("dev macro-F1")
+    ax.set_title("Learning curve on real news (dev)", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, metadata={"Software": None})
+    plt.close(fig)
+
+
+def _coverage_table(m: dict[str, Any]) -> list[str]:
+    lines = ["| confidence ≥ | sentences | coverage | accuracy |", "|---|---|---|---|"]
+    for r in m["coverage"]:
+        acc = "–" if r["accuracy"] is None else f"{r['accuracy']:.3f}"
+        lines.append(f"| {r['threshold']:.1f} | {r['count']} | {r['coverage']:.3f} | {acc} |")
+    return lines + [""]
+
+
+def _by_kind_table(by_kind: dict[str, dict[str, Any]]) -> list[str]:
+    lines = ["| kind of text | n | accuracy | macro-F1 | ECE |", "|---|---|---|---|---|"]
+    for kind, k in sorted(by_kind.items(), key=lambda kv: -kv[1]["n"]):
+        lines.append(f"| {kind} | {k['n']} | {k['accuracy']:.3f} | {k['macro_f1']:.3f} | {k['ece']:.3f} |")
+    return lines + [""]
+
+
+def _curve_lines(points: list[dict[str, Any]]) -> list[str]:
+    lines = ["| corpus share | sentences | dev macro-F1 | dev ECE |", "|---|---|---|---|"]
+    for p in points:
+        lines.append(f"| {p['fraction']:.3f} | {p['n_sentences']} | {p['macro_f1']:.3f} | {p['ece']:.3f} |")
+    first, half, last = points[0], points[-2] if len(points) > 1 else points[0], points[-1]
+    gain = last["macro_f1"] - half["macro_f1"]
+    lines += [
+        "",
+        f"From {half['fraction']:.2f} to all of the corpus dev macro-F1 moved by {gain:+.3f} "
+        f"(from {first['fraction']:.3f}: {last['macro_f1'] - first['macro_f1']:+.3f}). "
+        + ("More text of the same kind still pays." if gain >= 0.01 else
+           "The curve is nearly flat: the next gain has to come from text of another kind "
+           "or other conventions, not from more of the same."),
+        f"![learning curve]({CURVE_PNG})",
+        "",
+    ]
+    return lines
+
+
+def _search_lines(search: dict[str, Any] | None) -> list[str]:
+    if not search:
+        return []
+    lines = [
+        f"Hyper-parameters chosen by {search.get('by', 'cross-validation')} over {search['folds']} folds: "
+        f"the best held-out macro-F1, and among candidates within {search.get('tie', 0)} of it the lowest "
+        "log loss.",
+        "",
+        "| candidate | held-out macro-F1 | log loss |",
+        "|---|---|---|",
+    ]
+    for c in search["top"]:
+        loss = f"{c['log_loss']:.4f}" if "log_loss" in c else "–"
+        lines.append(f"| `{c['params']}` | {c['macro_f1']:.4f} | {loss} |")
+    return lines + [""]
 
 
 def _metrics_table(name: str, m: dict[str, Any]) -> list[str]:
@@ -149,10 +235,33 @@ def render_card(metadata: dict[str, Any]) -> str:
         )
     if "dev" in m:
         lines += _metrics_table(f"Dev set ({m['dev']['path']}, real news)", m["dev"])
+        if m["dev"].get("by_kind"):
+            lines += ["Dev results per kind of text:", ""] + _by_kind_table(m["dev"]["by_kind"])
     lines += [
         f"![confusion matrix]({CONFUSION_PNG})",
         f"![reliability diagram]({RELIABILITY_PNG})",
         "",
+        "## Accuracy against confidence",
+        "How often the model is right when it is at least this confident; "
+        "use it to pick a threshold for triage.",
+        "",
+    ]
+    source = m.get("dev", m["cross_validated"])
+    lines += [f"On {'the dev set (real news)' if 'dev' in m else 'cross-validated predictions'}:", ""]
+    lines += _coverage_table(source)
+    lines += [f"![accuracy against confidence]({COVERAGE_PNG})", ""]
+    if metadata.get("learning_curve"):
+        lines += ["## Learning curve", ""] + _curve_lines(metadata["learning_curve"])
+    lines += ["## Model selection", ""] + _search_lines(metadata.get("search"))
+    if metadata.get("cue_audit"):
+        audit = metadata["cue_audit"]
+        lines += [
+            "## Cue audit",
+            f"The {len(next(iter(audit['labels'].values())))} n-grams with the largest weight toward "
+            "each label (`framing-cues` prints the same).",
+            "",
+        ] + audit_markdown(audit["labels"], audit.get("real"))
+    lines += [
         "## Limits",
         "- Trained on sentences written by the team to imitate news registers; real "
         "text differs, and the dev figure is the better guide to what to expect.",
@@ -176,6 +285,12 @@ def write_model_card(directory: Path, metadata: dict[str, Any]) -> Path:
     if "dev" in m:
         curves["dev"] = m["dev"]["calibration_bins"]
     _reliability_png(directory / RELIABILITY_PNG, curves)
+    coverage_curves = {"cross-validated": m["cross_validated"]["coverage"]}
+    if "dev" in m:
+        coverage_curves["dev"] = m["dev"]["coverage"]
+    _coverage_png(directory / COVERAGE_PNG, coverage_curves)
+    if metadata.get("learning_curve"):
+        _curve_png(directory / CURVE_PNG, metadata["learning_curve"])
     path = directory / CARD_FILE
     path.write_text(render_card(metadata), encoding="utf-8")
     return path

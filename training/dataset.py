@@ -44,6 +44,7 @@ class Example:
     doc_id: str
     text: str
     label: str
+    kind: str | None = None  # register of an evaluation row (headline, subheading...), if given
 
 
 def data_files(path: Path) -> list[Path]:
@@ -121,7 +122,8 @@ def load_examples(path: Path, require_doc_id: bool = True, check_sentences: bool
                         f"{len(spans)}: {[s.text for s in spans][:3]})"
                     )
                     continue
-            examples.append(Example(str(file), number, str(doc_id or where), text.strip(), label))
+            kind = row.get("kind") or row.get("style") or None
+            examples.append(Example(str(file), number, str(doc_id or where), text.strip(), label, kind))
     problems.extend(_duplicate_problems(examples))
     if problems:
         raise DatasetError(problems)

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import click
+import numpy as np
 
 from model.artifact import ArtifactError
 from model.classifier import Classifier
@@ -18,18 +19,38 @@ from training.dataset import DatasetError, load_examples
 from training.metrics import classification_metrics
 
 
-def evaluate(model_dir: Path, data: Path) -> dict:
-    classifier = Classifier.from_dir(model_dir)
+def predict_rows(classifier: Classifier, texts: list[str]) -> np.ndarray:
+    """Probabilities (LABELS order) of each row scored as one unit, through the
+    same ``Classifier.predict_texts`` the API and the batch scorer call."""
+    predictions = classifier.predict_texts(texts, split=False)
+    return np.array([[doc[0].probabilities[label] for label in LABELS] for doc in predictions])
+
+
+def evaluate_classifier(classifier: Classifier, data: Path) -> dict:
     examples = load_examples(data, require_doc_id=False, check_sentences=False)
-    proba = classifier.predict_proba([ex.text for ex in examples])
-    metrics = classification_metrics([ex.label for ex in examples], proba)
-    return {"model": classifier.info, "data": str(data), "labels": list(LABELS), **metrics}
+    proba = predict_rows(classifier, [ex.text for ex in examples])
+    y = [ex.label for ex in examples]
+    metrics = classification_metrics(y, proba)
+    result = {"model": classifier.info, "data": str(data), "labels": list(LABELS), **metrics}
+    kinds = sorted({ex.kind for ex in examples if ex.kind})
+    if kinds:
+        result["by_kind"] = {}
+        for kind in kinds:
+            rows = [i for i, ex in enumerate(examples) if ex.kind == kind]
+            m = classification_metrics([y[i] for i in rows], proba[rows])
+            result["by_kind"][kind] = {k: m[k] for k in ("n", "accuracy", "macro_f1", "ece")}
+    return result
+
+
+def evaluate(model_dir: Path | None, data: Path) -> dict:
+    return evaluate_classifier(Classifier.from_dir(model_dir), data)
 
 
 @click.command()
-@click.option("--model", "model_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              default="model/artifacts/default", show_default=True, envvar="FRAMING_MODEL_DIR",
-              help="Model directory (verified before loading).")
+@click.option("--model", "model_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, envvar="FRAMING_MODEL_DIR",
+              help="Model directory, verified before loading [default: $FRAMING_MODEL_DIR, else the "
+              "project's model/artifacts/default].")
 @click.option("--data", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
               help="CSV or JSONL with text and label fields.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
@@ -38,7 +59,7 @@ def main(model_dir: Path, data: Path, as_json: bool) -> None:
 
     \b
     Example:
-        framing-evaluate --model model/artifacts/default --data ../shared/dev/dev.jsonl --json
+        framing-evaluate --data ../shared/dev/dev.jsonl --json
     """
     try:
         result = evaluate(model_dir, data)

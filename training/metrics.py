@@ -15,6 +15,7 @@ from sklearn.metrics import (
 from model.labels import LABELS
 
 N_BINS = 10
+COVERAGE_THRESHOLDS = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
 def calibration_bins(
@@ -56,6 +57,25 @@ def expected_calibration_error(
     )
 
 
+def coverage(y_true: Sequence[str], proba: np.ndarray) -> list[dict[str, float]]:
+    """Accuracy against confidence: for each threshold, the share of sentences
+    predicted at least that confidently and how often those are right."""
+    proba = np.asarray(proba)
+    truth = np.array([LABELS.index(y) for y in y_true])
+    conf = proba.max(axis=1)
+    correct = proba.argmax(axis=1) == truth
+    rows = []
+    for t in COVERAGE_THRESHOLDS:
+        mask = conf >= t
+        rows.append({
+            "threshold": t,
+            "count": int(mask.sum()),
+            "coverage": float(mask.mean()) if len(conf) else 0.0,
+            "accuracy": float(correct[mask].mean()) if mask.any() else None,
+        })
+    return rows
+
+
 def _log_loss(y_true: Sequence[str], proba: np.ndarray) -> float:
     """Mean negative log-likelihood; sklearn's would reorder columns alphabetically."""
     rows = np.arange(len(y_true))
@@ -95,4 +115,5 @@ def classification_metrics(y_true: Sequence[str], proba: np.ndarray) -> dict[str
         "ece": expected_calibration_error(y_true, proba),
         "log_loss": _log_loss(y_true, proba),
         "calibration_bins": calibration_bins(y_true, proba),
+        "coverage": coverage(y_true, proba),
     }

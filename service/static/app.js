@@ -5,12 +5,18 @@
 (function () {
   "use strict";
 
-  var LABELS = ["pro_russia", "neutral", "pro_ukraine"];
-  var NAMES = { pro_russia: "pro-Russia", neutral: "neutral", pro_ukraine: "pro-Ukraine" };
-  var BADGES = { pro_russia: "RU", neutral: "N", pro_ukraine: "UA" };
+  /* Labels, names and badges come from the server (model/labels.py), rendered
+   * into <body data-labels>: the page holds no copy of the label strings. */
+  var DISPLAY = JSON.parse(document.body.getAttribute("data-labels"));
+  var LABELS = Object.keys(DISPLAY);
+  var NAMES = {}, BADGES = {};
+  LABELS.forEach(function (label) {
+    NAMES[label] = DISPLAY[label].name;
+    BADGES[label] = DISPLAY[label].badge;
+  });
   var FIELD_NAMES = { text: "Article text", top_terms: "Top terms", explain: "Explain", id: "Id", _schema: "Request" };
-  var CSV_COLUMNS = ["index", "start", "end", "label", "confidence",
-                     "p_pro_russia", "p_neutral", "p_pro_ukraine", "text"];
+  var CSV_COLUMNS = ["index", "start", "end", "label", "confidence"]
+    .concat(LABELS.map(function (label) { return "p_" + label; }), ["text"]);
 
   var state = { result: null, raw: "", text: "", busy: false, tipFor: null };
   var $ = function (id) { return document.getElementById(id); };
@@ -325,9 +331,9 @@
   function toCsv(result) {
     var lines = [CSV_COLUMNS.join(",")];
     result.sentences.forEach(function (s) {
-      lines.push([s.index, s.start, s.end, s.label, s.confidence,
-                  s.probabilities.pro_russia, s.probabilities.neutral, s.probabilities.pro_ukraine,
-                  s.text].map(csvCell).join(","));
+      lines.push([s.index, s.start, s.end, s.label, s.confidence]
+        .concat(LABELS.map(function (label) { return s.probabilities[label]; }), [s.text])
+        .map(csvCell).join(","));
     });
     return lines.join("\r\n") + "\r\n";
   }

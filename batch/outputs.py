@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any, Iterator
 
-from service.batch_io import SENTENCE_COLUMNS, BadRecord
+from batch.inputs import SENTENCE_COLUMNS, BadRecord
 
 
 class OutputError(RuntimeError):

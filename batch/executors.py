@@ -1,26 +1,31 @@
 """Where batch chunks are scored: in-process, local worker processes, or Dask.
 
-Every backend runs the same :func:`score_chunk` (the API's prediction path
-and schemas), keeps a bounded number of chunks in flight, and yields results
+Every backend runs the same :func:`score_chunk` (``Classifier.predict_texts``
+and the API's result records), keeps a bounded number of chunks in flight, and yields results
 in input order, so the output is identical whatever runs it.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 import tempfile
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+import click
+
+from batch.inputs import Record
 from model.artifact import METADATA_FILE, MODEL_FILE
 from model.classifier import Classifier, SentencePrediction
 from model.labels import LABELS
-from service.batch_io import Record
-from service.records import document_record, sentence_record
+from model.records import document_record, sentence_record
 
 _MODELS: dict[str, Classifier] = {}
+# This checkout, for the install hint (an editable install runs from it).
+_PROJECT = Path(__file__).resolve().parent.parent
 
 
 def _model(source: dict[str, Any]) -> Classifier:
@@ -93,14 +98,6 @@ def _ordered(submit, chunks: Iterable[list[Record]], window: int) -> Iterator[li
         yield pending.popleft().result()
 
 
-class _Done:
-    def __init__(self, value):
-        self._value = value
-
-    def result(self):
-        return self._value
-
-
 def run_local(source, chunks, granularity: str) -> Iterator[list]:
     for chunk in chunks:
         yield score_chunk(source, chunk, granularity)
@@ -111,11 +108,19 @@ def run_processes(source, chunks, granularity: str, jobs: int) -> Iterator[list]
         yield from _ordered(lambda c: pool.submit(score_chunk, source, c, granularity), chunks, 2 * jobs)
 
 
-def run_dask(source, chunks, granularity: str, scheduler: str, jobs: int) -> Iterator[list]:
+def check_dask() -> None:
+    """Fail before any work, in one line, when the ``[dask]`` extra is missing."""
     try:
-        from distributed import Client, LocalCluster
-    except ImportError as exc:  # pragma: no cover - depends on the install
-        raise RuntimeError("Dask is not installed: pip install 'framing-classifier[dask]'") from exc
+        import distributed  # noqa: F401
+    except ImportError as exc:
+        raise click.ClickException(
+            "--scheduler needs Dask, which is not installed: "
+            f"{sys.executable} -m pip install -e '{_PROJECT}[dask]'"
+        ) from exc
+
+
+def run_dask(source, chunks, granularity: str, scheduler: str, jobs: int) -> Iterator[list]:
+    from distributed import Client, LocalCluster
     cluster = None
     if scheduler == "local":
         cluster = LocalCluster(

@@ -12,9 +12,8 @@ from typing import Iterator
 import click
 from tqdm import tqdm
 
-from model.artifact import ArtifactError, read_metadata
-from service import batch_exec
-from service.batch_io import (
+from batch import executors
+from batch.inputs import (
     FORMATS,
     BadRecord,
     InputOptions,
@@ -25,7 +24,8 @@ from service.batch_io import (
     iter_items,
     output_format,
 )
-from service.batch_output import ErrorLog, OutputError, Writer, resume_scan
+from batch.outputs import ErrorLog, OutputError, Writer, resume_scan
+from model.artifact import ArtifactError, read_metadata, resolve_model_dir
 
 CHECKPOINT_DOCS = 1000
 CHECKPOINT_SECONDS = 5.0
@@ -70,8 +70,9 @@ def _chunks(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
 @click.option("--granularity", type=click.Choice(["document", "sentence"]), default="document",
               show_default=True, help="One line per document (the API's fields) or one row per sentence.")
 @click.option("--model", "model_dir", type=click.Path(file_okay=False, path_type=Path),
-              default="model/artifacts/default", show_default=True, envvar="FRAMING_MODEL_DIR",
-              help="Model directory (verified before use).")
+              default=None, envvar="FRAMING_MODEL_DIR",
+              help="Model directory, verified before use [default: $FRAMING_MODEL_DIR, else the "
+              "project's model/artifacts/default].")
 @click.option("--errors", "errors_path", default=None,
               help="Bad records file [default: OUTPUT.errors.jsonl].")
 @click.option("--id-field", default="id", show_default=True, help="JSONL/CSV field holding the document id.")
@@ -117,6 +118,9 @@ def main(inputs, output, fmt, granularity, model_dir, errors_path, id_field, tex
     if resume and (fmt == "parquet" or output == "-"):
         raise click.UsageError("--resume needs a .jsonl or .csv output file")
     errors_path = errors_path or default_errors_path(output)
+    model_dir = resolve_model_dir(model_dir)
+    if scheduler:
+        executors.check_dask()
     try:
         check_inputs(list(inputs))
         check_writable(output)
@@ -138,16 +142,16 @@ def main(inputs, output, fmt, granularity, model_dir, errors_path, id_field, tex
         raise click.ClickException(str(exc)) from exc
 
     ship = scheduler not in (None, "local")
-    source = batch_exec.model_source(model_dir, ship_bytes=ship)
+    source = executors.model_source(model_dir, ship_bytes=ship)
     run = Run(errors, done)
     items = iter_items(list(inputs), InputOptions(id_field, text_field, glob_pattern, stdin_format, max_bytes))
     chunks = _chunks(run.records(items), chunk_size)
     if scheduler:
-        results = batch_exec.run_dask(source, chunks, granularity, scheduler, jobs)
+        results = executors.run_dask(source, chunks, granularity, scheduler, jobs)
     elif jobs > 1:
-        results = batch_exec.run_processes(source, chunks, granularity, jobs)
+        results = executors.run_processes(source, chunks, granularity, jobs)
     else:
-        results = batch_exec.run_local(source, chunks, granularity)
+        results = executors.run_local(source, chunks, granularity)
 
     n_docs = n_sents = 0
     last_checkpoint, since = time.monotonic(), 0

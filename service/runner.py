@@ -1,7 +1,7 @@
-"""The API under real gunicorn on 127.0.0.1, started as `make run` starts it.
+"""Start the API under real gunicorn on 127.0.0.1, as `make run` starts it.
 
-Shared by the test fixtures (tests/conftest.py) and the API benchmark, so both
-exercise the same invocation as the Dockerfile's CMD.
+Used by the test fixtures (tests/conftest.py) and the benchmarks, so both
+exercise the same invocation as `make run` and the Dockerfile's CMD.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
-
-import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 # The one gunicorn invocation: `make run`, the Dockerfile's CMD and these tests.
@@ -58,9 +58,10 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"gunicorn exited: {log_path.read_text()[-2000:]}")
             try:
-                if requests.get(self.url + path, timeout=1).status_code == 200:
-                    return self
-            except requests.RequestException:
+                with urllib.request.urlopen(self.url + path, timeout=1) as response:
+                    if response.status == 200:
+                        return self
+            except (OSError, urllib.error.URLError):
                 pass
             time.sleep(0.2)
         raise RuntimeError(f"gunicorn did not become ready: {log_path.read_text()[-2000:]}")
