@@ -83,3 +83,29 @@ def test_evaluate_cli_errors(runner, tiny_model, tmp_path, content, message):
     result = runner.invoke(evaluate_main, ["--model", str(tiny_model), "--data", str(data)])
     assert result.exit_code == 1
     assert message in result.output
+
+
+def test_parts_drive_search_and_calibration(tmp_path):
+    """With several corpus parts, candidates are scored leave-one-part-out and the
+    temperature is fitted on the hardest quarter of held-out parts."""
+    import csv
+
+    rows = list(csv.DictReader(open(DATA / "tiny.csv", encoding="utf-8")))
+    data = tmp_path / "parts"
+    data.mkdir()
+    for k in range(4):
+        with open(data / f"part{k}.csv", "w", encoding="utf-8", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows[k::4])
+    meta = train(data, tmp_path / "model", folds=2, jobs=1, card=True)
+    assert meta["search"]["by"] == "leave-one-part-out" and meta["search"]["folds"] == 4
+    chosen = meta["search"]["chosen"]
+    assert all(meta["params"][k] == v for k, v in chosen.items())
+    assert [c["macro_f1"] for c in meta["search"]["top"]] == sorted(
+        (c["macro_f1"] for c in meta["search"]["top"]), reverse=True)
+    assert meta["calibration"]["method"] == "temperature"
+    assert len(meta["calibration"]["fitted_on_parts"]) == 1
+    assert meta["calibration"]["fitted_on_parts"][0] in {f"part{k}.csv" for k in range(4)}
+    card = (tmp_path / "model" / "MODEL_CARD.md").read_text()
+    assert "## Model selection" in card and "## Cue audit" in card and "## Accuracy against confidence" in card

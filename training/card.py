@@ -172,7 +172,12 @@ def _calibration_detail(cal: dict[str, Any]) -> str:
         parts += f", {cal['raw_held_out_part_ece']:.3f} on held-out corpus parts"
     detail = f" ({parts}"
     if cal["method"] == "temperature":
-        detail += f"; fitted inverse temperature {cal['inverse_temperature']:.3f} on held-out-part predictions"
+        where = "held-out-part predictions"
+        if cal.get("fitted_on_parts"):
+            where = (f"the held-out predictions of the {len(cal['fitted_on_parts'])} corpus parts the others "
+                     f"predict worst ({', '.join(cal['fitted_on_parts'])}), the closest stand-in for text "
+                     "unlike the training rows")
+        detail += f"; fitted inverse temperature {cal['inverse_temperature']:.3f} on {where}"
     return detail + ")"
 
 

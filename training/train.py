@@ -47,13 +47,18 @@ DEFAULT_DEV = REPO_ROOT.parent / "shared" / "dev" / "dev.jsonl"
 # Above this out-of-fold ECE the raw probabilities are recalibrated.
 ECE_TOLERANCE = 0.05
 
-# Kept small so `make install` trains in about a minute on 2 cores. In a full
-# 96-candidate search on the first 3,653 sentences, unigrams-only, C=1 and
-# min_df=2 trailed the best by 0.020, 0.013 and 0.003 macro-F1, and sublinear tf
-# and class weighting moved it by 0.003 or less; those are fixed (DEFAULT_PARAMS).
+# Kept small so `make install` trains in a few minutes on 2 cores: each
+# candidate is scored leave-one-part-out (one fit per corpus part). On the
+# ~20k-sentence corpus, C=1 and C=3 trailed C=10-30 by 0.02 and 0.01
+# held-out macro-F1 and trigrams did not help; sublinear tf and class
+# weighting are fixed (DEFAULT_PARAMS).
 PARAM_GRID: dict[str, list[Any]] = {
-    "clf__C": [1.0, 3.0, 10.0, 30.0],
+    "clf__C": [10.0, 30.0],
+    "tfidf__min_df": [1, 2],
 }
+# Share of corpus parts, the hardest for the others to predict, on which the
+# temperature is fitted (see hardest_parts).
+CALIBRATION_SHARE = 0.25
 # Candidates whose held-out macro-F1 is this close to the best are compared by log loss.
 SEARCH_TIE = 0.005
 # Corpus fractions (by document) for the learning curve against the dev set.
@@ -75,8 +80,9 @@ def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
     return {k: (list(v) if isinstance(v, tuple) else v) for k, v in sorted(params.items())}
 
 
-def search(texts, y, folds, seed: int, jobs: int, by: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Grid search; returns the chosen params and every candidate's scores.
+def search(texts, y, folds, seed: int, jobs: int, by: str) -> tuple[dict[str, Any], dict[str, Any], np.ndarray]:
+    """Grid search; returns the chosen params, every candidate's scores, and the
+    chosen candidate's out-of-fold probabilities (reused, not recomputed).
 
     Each candidate is scored on its pooled out-of-fold predictions (a held-out
     part may hold one label only, which per-fold macro-F1 cannot score).
@@ -86,9 +92,10 @@ def search(texts, y, folds, seed: int, jobs: int, by: str) -> tuple[dict[str, An
     """
     grid = list(ParameterGrid(PARAM_GRID))
     log.info("grid search: %d candidates x %d folds (%s)", len(grid), len(folds), by)
-    scores = []
+    scores, probas = [], []
     for params in grid:
-        m = classification_metrics(y, out_of_fold(build_pipeline(random_state=seed, **params), texts, y, folds, jobs))
+        probas.append(out_of_fold(build_pipeline(random_state=seed, **params), texts, y, folds, jobs))
+        m = classification_metrics(y, probas[-1])
         scores.append((m["macro_f1"], m["log_loss"], m["ece"]))
         log.info("  %s: macro-F1 %.4f, log loss %.4f", _jsonable(params), m["macro_f1"], m["log_loss"])
     top_f1 = max(f1 for f1, _, _ in scores)
@@ -101,7 +108,7 @@ def search(texts, y, folds, seed: int, jobs: int, by: str) -> tuple[dict[str, An
     ]
     info = {"candidates": len(grid), "folds": len(folds), "by": by, "tie": SEARCH_TIE,
             "chosen": _jsonable(grid[best]), "top": candidates}
-    return dict(grid[best]), info
+    return dict(grid[best]), info, probas[best]
 
 
 def out_of_fold(estimator, texts, y, folds, jobs: int) -> np.ndarray:
@@ -145,6 +152,21 @@ def learning_curve(examples, params: dict[str, Any], beta: float, dev_rows, seed
                        "macro_f1": m["macro_f1"], "ece": m["ece"]})
         log.info("learning curve: %.3f of the corpus -> dev macro-F1 %.3f", fraction, m["macro_f1"])
     return points
+
+
+def hardest_parts(examples, part_proba: np.ndarray, truth: list[int]) -> list[str]:
+    """The quarter of corpus parts (at least one) with the lowest held-out accuracy.
+
+    Parts the other parts predict worst are the least like the rest of the
+    corpus. Real news is less like the corpus still, so a temperature fitted
+    on them over-states confidence less than one fitted on every part.
+    """
+    correct = part_proba.argmax(axis=1) == np.asarray(truth)
+    by_part: dict[str, list[bool]] = {}
+    for ex, ok in zip(examples, correct):
+        by_part.setdefault(Path(ex.source).name, []).append(bool(ok))
+    ranked = sorted(by_part, key=lambda name: (np.mean(by_part[name]), name))
+    return ranked[: max(1, round(len(ranked) * CALIBRATION_SHARE))]
 
 
 def git_commit() -> str | None:
@@ -208,13 +230,14 @@ def train(
     cv = _folds(y, groups, folds, seed)
     parts = _part_folds(examples)
 
+    part_proba = None
     search_info: dict[str, Any] | None = None
     params = dict(DEFAULT_PARAMS)
     if do_search:
         if parts is not None:
-            best, search_info = search(texts, y, parts, seed, jobs, "leave-one-part-out")
+            best, search_info, part_proba = search(texts, y, parts, seed, jobs, "leave-one-part-out")
         else:
-            best, search_info = search(texts, y, cv, seed, jobs, f"{folds}-fold grouped by document")
+            best, search_info, _ = search(texts, y, cv, seed, jobs, f"{folds}-fold grouped by document")
         params.update(best)
     log.info("parameters: %s", _jsonable(params))
     pipeline = build_pipeline(random_state=seed, **params)
@@ -226,7 +249,7 @@ def train(
     shift = None
     if parts is not None:
         log.info("leave-one-part-out evaluation (%d parts)", len(parts))
-        shift_proba = out_of_fold(pipeline, texts, y, parts, jobs)
+        shift_proba = part_proba if part_proba is not None else out_of_fold(pipeline, texts, y, parts, jobs)
         shift = classification_metrics(y, shift_proba)
     shift_raw_ece = shift["ece"] if shift else None
     worst_ece = max(raw["ece"], shift_raw_ece or 0.0)
@@ -238,11 +261,17 @@ def train(
         method = "temperature" if parts is not None or worst_ece > ECE_TOLERANCE else "none"
     beta = 1.0
     cv_metrics = raw
+    hardest: list[str] = []
     if method == "temperature":
-        # Fit the temperature on the held-out-part scores when there are parts:
-        # they are the closer stand-in for real text. One scalar is fitted, on
-        # other predictions than the doc-grouped ones it is then scored on.
-        beta = fit_inverse_temperature(shift_proba if shift else raw_proba, truth)
+        # One scalar, fitted on other predictions than the doc-grouped ones it
+        # is then scored on. With parts: on the held-out parts the model finds
+        # hardest, the team's closest stand-in for text unlike its training rows.
+        if shift:
+            hardest = hardest_parts(examples, shift_proba, truth)
+            rows = [i for i, ex in enumerate(examples) if Path(ex.source).name in hardest]
+            beta = fit_inverse_temperature(shift_proba[rows], [truth[i] for i in rows])
+        else:
+            beta = fit_inverse_temperature(raw_proba, truth)
         cv_metrics = classification_metrics(y, apply_inverse_temperature(raw_proba, beta))
         if shift:
             shift = classification_metrics(y, apply_inverse_temperature(shift_proba, beta))
@@ -276,6 +305,7 @@ def train(
             "inverse_temperature": beta,
             "raw_cv_ece": raw["ece"],
             "raw_held_out_part_ece": shift_raw_ece,
+            "fitted_on_parts": hardest,
             "tolerance": ECE_TOLERANCE,
         },
         "search": search_info,
