@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
 
-from model.labels import DISPLAY
+from model.labels import DISPLAY, LABELS
 
 bp = Blueprint("web", __name__)
 
@@ -17,4 +17,6 @@ def index():
         max_chars=current_app.config["MAX_TEXT_CHARS"],
         auth_required=bool(current_app.config["API_KEYS"]),
         labels=DISPLAY,
+        # A list keeps LABELS order through JSON (objects may be key-sorted).
+        label_list=[{"label": label, **DISPLAY[label]} for label in LABELS],
     )

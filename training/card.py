@@ -24,6 +24,17 @@ COVERAGE_PNG = "coverage.png"
 CURVE_PNG = "learning_curve.png"
 
 
+def _finish(fig, ax, path: Path, xlabel: str, ylabel: str, title: str, legend: bool = True) -> None:
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    if legend:
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, metadata={"Software": None})
+    plt.close(fig)
+
+
 def _confusion_png(path: Path, matrix: list[list[int]], title: str) -> None:
     fig, ax = plt.subplots(figsize=(4.6, 4), dpi=110)
     ax.imshow(matrix, cmap="Blues")
@@ -50,13 +61,7 @@ def _reliability_png(path: Path, curves: dict[str, list[dict[str, float]]]) -> N
         ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=name)
     ax.set_xlim(0.3, 1)
     ax.set_ylim(0, 1)
-    ax.set_xlabel("confidence (top-label probability)")
-    ax.set_ylabel("accuracy")
-    ax.set_title("Reliability (10 bins)", fontsize=10)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, metadata={"Software": None})
-    plt.close(fig)
+    _finish(fig, ax, path, "confidence (top-label probability)", "accuracy", "Reliability (10 bins)")
 
 
 def _coverage_png(path: Path, curves: dict[str, list[dict[str, Any]]]) -> None:
@@ -70,25 +75,16 @@ def _coverage_png(path: Path, curves: dict[str, list[dict[str, Any]]]) -> None:
                             xytext=(3, 3), textcoords="offset points")
     ax.set_xlim(0, 1.02)
     ax.set_ylim(0.3, 1.02)
-    ax.set_xlabel("coverage (share of sentences at or above the confidence)")
-    ax.set_ylabel("accuracy of those sentences")
-    ax.set_title("Accuracy against confidence", fontsize=10)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, metadata={"Software": None})
-    plt.close(fig)
+    _finish(fig, ax, path, "coverage (share of sentences at or above the confidence)",
+            "accuracy of those sentences", "Accuracy against confidence")
 
 
 def _curve_png(path: Path, points: list[dict[str, Any]]) -> None:
     fig, ax = plt.subplots(figsize=(4.6, 3.4), dpi=110)
     ax.plot([p["n_sentences"] for p in points], [p["macro_f1"] for p in points], marker="o")
     ax.set_xscale("log", base=2)
-    ax.set_xlabel("training sentences (log scale)")
-    ax.set_ylabel("dev macro-F1")
-    ax.set_title("Learning curve on real news (dev)", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, metadata={"Software": None})
-    plt.close(fig)
+    _finish(fig, ax, path, "training sentences (log scale)", "dev macro-F1",
+            "Learning curve on real news (dev)", legend=False)
 
 
 def _coverage_table(m: dict[str, Any]) -> list[str]:

@@ -8,11 +8,11 @@
   /* Labels, names and badges come from the server (model/labels.py), rendered
    * into <body data-labels>: the page holds no copy of the label strings. */
   var DISPLAY = JSON.parse(document.body.getAttribute("data-labels"));
-  var LABELS = Object.keys(DISPLAY);
+  var LABELS = DISPLAY.map(function (d) { return d.label; });
   var NAMES = {}, BADGES = {};
-  LABELS.forEach(function (label) {
-    NAMES[label] = DISPLAY[label].name;
-    BADGES[label] = DISPLAY[label].badge;
+  DISPLAY.forEach(function (d) {
+    NAMES[d.label] = d.name;
+    BADGES[d.label] = d.badge;
   });
   var FIELD_NAMES = { text: "Article text", top_terms: "Top terms", explain: "Explain", id: "Id", _schema: "Request" };
   var CSV_COLUMNS = ["index", "start", "end", "label", "confidence"]
