@@ -58,12 +58,8 @@ def test_so_called_creates_distance(model):
     assert distanced["pro_ukraine"] > plain["pro_ukraine"] + 0.05
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: quote marks alone around Kremlin vocabulary barely move a bag of "
-    "n-grams, because the corpus also quotes that vocabulary in pro_russia official quotes",
-)
 def test_scare_quotes_alone_create_distance(model):
+    """Was a known gap of the first corpus; corpus v2's neutral quotes and minimal pairs closed it."""
     plain = _p(model, "Moscow called it a special military operation.")
     quoted = _p(model, 'Moscow called it a "special military operation".')
     assert quoted["pro_russia"] < plain["pro_russia"] - 0.05
@@ -88,6 +84,36 @@ def test_names_without_framing_do_not_change_the_label(model, template, names):
         scores.append(probs["pro_ukraine"] - probs["pro_russia"])
     assert len(labels) == 1, labels
     assert max(scores) - min(scores) < 0.25, scores
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Enter your email address to get the morning briefing in your inbox.",
+        "By signing up you accept our privacy policy and terms of use.",
+        "This episode is brought to you by our listeners and sponsors.",
+        "A firefighter works at the site of a strike in Dnipro, Ukraine, on Oct. 12.",
+        "Washington will send Kiev another package of air-defence interceptors next month.",
+        "Analysts expect wheat prices to stay volatile while the conflict continues.",
+    ],
+    ids=["newsletter", "terms", "sponsor", "caption", "kiev-aid", "conflict"],
+)
+def test_boilerplate_captions_and_cue_words_alone_are_neutral(model, text):
+    probs = _p(model, text)
+    assert max(probs, key=probs.get) == "neutral", probs
+
+
+@pytest.mark.parametrize(
+    "text, label",
+    [
+        ("Ukrainian defenders eliminated 870 invaders and 14 enemy tanks over the past day.", "pro_ukraine"),
+        ("Russian units liberated two villages and destroyed up to 240 Ukrainian militants.", "pro_russia"),
+    ],
+    ids=["ua-tally", "ru-tally"],
+)
+def test_numbers_do_not_make_a_tally_neutral(model, text, label):
+    probs = _p(model, text)
+    assert max(probs, key=probs.get) == label, probs
 
 
 def test_confidence_is_a_probability(model):
