@@ -27,6 +27,8 @@ from batch.inputs import (
 from batch.outputs import ErrorLog, OutputError, Writer, resume_scan
 from model.artifact import ArtifactError, read_metadata, resolve_model_dir
 
+# This checkout, for the install hint (an editable install runs from it).
+_PROJECT = Path(__file__).resolve().parent.parent
 CHECKPOINT_DOCS = 1000
 CHECKPOINT_SECONDS = 5.0
 
@@ -55,6 +57,17 @@ class Run:
                 self.skipped += 1
                 continue
             yield item
+
+
+def _check_dask() -> None:
+    """Fail before any work, in one line, when the ``[dask]`` extra is missing."""
+    try:
+        import distributed  # noqa: F401
+    except ImportError as exc:
+        raise click.ClickException(
+            "--scheduler needs Dask, which is not installed: "
+            f"{sys.executable} -m pip install -e '{_PROJECT}[dask]'"
+        ) from exc
 
 
 def _chunks(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
@@ -120,7 +133,7 @@ def main(inputs, output, fmt, granularity, model_dir, errors_path, id_field, tex
     errors_path = errors_path or default_errors_path(output)
     model_dir = resolve_model_dir(model_dir)
     if scheduler:
-        executors.check_dask()
+        _check_dask()
     try:
         check_inputs(list(inputs))
         check_writable(output)

@@ -8,14 +8,11 @@ in input order, so the output is identical whatever runs it.
 from __future__ import annotations
 
 import json
-import sys
 import tempfile
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, Iterable, Iterator
-
-import click
 
 from batch.inputs import Record
 from model.artifact import METADATA_FILE, MODEL_FILE
@@ -24,8 +21,6 @@ from model.labels import LABELS
 from model.records import document_record, sentence_record
 
 _MODELS: dict[str, Classifier] = {}
-# This checkout, for the install hint (an editable install runs from it).
-_PROJECT = Path(__file__).resolve().parent.parent
 
 
 def _model(source: dict[str, Any]) -> Classifier:
@@ -106,17 +101,6 @@ def run_local(source, chunks, granularity: str) -> Iterator[list]:
 def run_processes(source, chunks, granularity: str, jobs: int) -> Iterator[list]:
     with ProcessPoolExecutor(max_workers=jobs, initializer=_model, initargs=(source,)) as pool:
         yield from _ordered(lambda c: pool.submit(score_chunk, source, c, granularity), chunks, 2 * jobs)
-
-
-def check_dask() -> None:
-    """Fail before any work, in one line, when the ``[dask]`` extra is missing."""
-    try:
-        import distributed  # noqa: F401
-    except ImportError as exc:
-        raise click.ClickException(
-            "--scheduler needs Dask, which is not installed: "
-            f"{sys.executable} -m pip install -e '{_PROJECT}[dask]'"
-        ) from exc
 
 
 def run_dask(source, chunks, granularity: str, scheduler: str, jobs: int) -> Iterator[list]:

@@ -160,9 +160,13 @@ class Classifier:
         """
         return self._vocabulary, self._centred_coef[self._order]
 
+    @cached_property
+    def _analyzer(self):
+        return self._linear_pipeline.named_steps["tfidf"].build_analyzer()
+
     def analyze(self, text: str) -> list[str]:
         """The n-grams the model sees in ``text`` (after normalisation)."""
-        return self._linear_pipeline.named_steps["tfidf"].build_analyzer()(text)
+        return self._analyzer(text)
 
     def _top_terms(
         self, sentences: list[str], best: np.ndarray, n: int
