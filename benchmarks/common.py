@@ -19,12 +19,13 @@ from typing import Callable, Sequence
 import psutil
 
 from model.artifact import resolve_model_dir
+from training.dataset import DEFAULT_DEV
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "benchmarks" / "work"  # git-ignored scratch space
 RESULTS = ROOT / "benchmarks" / "results"
 DEFAULT_MODEL = resolve_model_dir()
-DEV_SET = ROOT.parent / "shared" / "dev" / "dev.jsonl"
+DEV_SET = DEFAULT_DEV
 MiB = 1024 * 1024
 
 

@@ -123,10 +123,8 @@ def main(model_dir: Path | None, data: Path, real: Path | None, top: int, as_jso
         framing-cues --top 20
         framing-cues --real ../shared/dev/dev.jsonl --json
     """
-    from training.train import DEFAULT_DEV
-
-    if real is None and DEFAULT_DEV.is_file():
-        real = DEFAULT_DEV
+    if real is None and dataset.DEFAULT_DEV.is_file():
+        real = dataset.DEFAULT_DEV
     try:
         classifier = Classifier.from_dir(model_dir)
         corpus = [(ex.text, ex.label) for ex in dataset.load_examples(data)]

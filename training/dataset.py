@@ -22,6 +22,8 @@ from model.labels import LABELS
 from model.sentences import split_sentences
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent / "data"
+# The real-news dev set, read from beside the checkout when it is there (never committed).
+DEFAULT_DEV = Path(__file__).resolve().parent.parent.parent / "shared" / "dev" / "dev.jsonl"
 REQUIRED_COLUMNS = ("doc_id", "text", "label")
 
 

@@ -26,8 +26,10 @@ def predict_rows(classifier: Classifier, texts: list[str]) -> np.ndarray:
     return np.array([[doc[0].probabilities[label] for label in LABELS] for doc in predictions])
 
 
-def evaluate_classifier(classifier: Classifier, data: Path) -> dict:
-    examples = load_examples(data, require_doc_id=False, check_sentences=False)
+def evaluate_classifier(classifier: Classifier, data: Path, examples: list | None = None) -> dict:
+    """Every metric for ``data`` (rows already loaded from it may be passed as ``examples``)."""
+    if examples is None:
+        examples = load_examples(data, require_doc_id=False, check_sentences=False)
     proba = predict_rows(classifier, [ex.text for ex in examples])
     y = [ex.label for ex in examples]
     metrics = classification_metrics(y, proba)

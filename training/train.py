@@ -43,7 +43,7 @@ from training.metrics import classification_metrics
 log = logging.getLogger("framing.train")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DEV = REPO_ROOT.parent / "shared" / "dev" / "dev.jsonl"
+DEFAULT_DEV = dataset.DEFAULT_DEV
 # Above this out-of-fold ECE the raw probabilities are recalibrated.
 ECE_TOLERANCE = 0.05
 
@@ -321,13 +321,13 @@ def train(
     if dev is not None:
         # Scored through the saved, verified model and the callers' own entry
         # point, so the dev figure is what the API and batch scorer will give.
-        result = evaluate_classifier(saved, dev)
+        dev_examples = dataset.load_examples(dev, require_doc_id=False, check_sentences=False)
+        result = evaluate_classifier(saved, dev, dev_examples)
         metadata["metrics"]["dev"] = {
             "path": dev.name,
             **{k: v for k, v in result.items() if k not in ("model", "data", "labels")},
         }
         log.info("dev (%s): macro-F1 %.3f", dev.name, metadata["metrics"]["dev"]["macro_f1"])
-        dev_examples = dataset.load_examples(dev, require_doc_id=False, check_sentences=False)
         dev_rows = [(ex.text, ex.label) for ex in dev_examples]
         if curve:
             metadata["learning_curve"] = learning_curve(examples, params, beta, dev_rows, seed) + [
