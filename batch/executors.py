@@ -62,6 +62,7 @@ def _sentence_rows(doc_id: str, predictions: list[SentencePrediction]) -> list[d
         row = {"id": doc_id, **sentence_record(p)}
         probabilities = row.pop("probabilities")
         row.update({f"p_{label}": probabilities[label] for label in LABELS})
+        row["flags"] = ";".join(row.pop("flags"))  # one column, as in the CSV and Parquet rows
         rows.append(row)
     return rows
 

@@ -19,9 +19,9 @@ from typing import IO, Iterator, Union
 
 from model.labels import LABELS
 
-SENTENCE_COLUMNS = ["id", "index", "start", "end", "text", "label", "confidence"] + [
-    f"p_{label}" for label in LABELS
-]
+PROBABILITY_COLUMNS = [f"p_{label}" for label in LABELS]
+# flags: the sentence's scope flags joined with ";" (empty when in scope).
+SENTENCE_COLUMNS = ["id", "index", "start", "end", "text", "label", "confidence", *PROBABILITY_COLUMNS, "flags"]
 FORMATS = ("jsonl", "csv", "parquet")
 
 

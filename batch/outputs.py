@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any, Iterator
 
-from batch.inputs import SENTENCE_COLUMNS, BadRecord
+from batch.inputs import PROBABILITY_COLUMNS, SENTENCE_COLUMNS, BadRecord
 
 
 class OutputError(RuntimeError):
@@ -219,7 +219,8 @@ def _parquet_schema():
     return pa.schema(
         [("id", pa.string()), ("index", pa.int32()), ("start", pa.int64()), ("end", pa.int64()),
          ("text", pa.string()), ("label", pa.string()), ("confidence", pa.float64())]
-        + [(c, pa.float64()) for c in SENTENCE_COLUMNS[7:]]
+        + [(c, pa.float64()) for c in PROBABILITY_COLUMNS]
+        + [("flags", pa.string())]
     )
 
 

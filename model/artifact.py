@@ -13,7 +13,7 @@ import os
 import tempfile
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import joblib
 import sklearn
@@ -61,12 +61,21 @@ def _atomic_write(path: Path, write) -> None:
         raise
 
 
-def save_artifact(directory: Path, pipeline: Any, metadata: dict[str, Any]) -> dict:
-    """Write the pipeline and its metadata; returns the metadata as written."""
+class Artifact(NamedTuple):
+    pipeline: Any
+    metadata: dict[str, Any]
+    # The fitted off-topic check (model.scope.Relevance); None in models
+    # saved before it existed, which then flag languages only.
+    relevance: Any = None
+
+
+def save_artifact(directory: Path, pipeline: Any, metadata: dict[str, Any], relevance: Any = None) -> dict:
+    """Write the pipeline (and relevance check) and metadata; returns the metadata as written."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     model_path = directory / MODEL_FILE
-    _atomic_write(model_path, lambda fh: joblib.dump(pipeline, fh, compress=3))
+    bundle = {"framing": pipeline, "relevance": relevance}
+    _atomic_write(model_path, lambda fh: joblib.dump(bundle, fh, compress=3))
     metadata = {
         **metadata,
         "labels": list(pipeline.classes_),
@@ -109,8 +118,8 @@ def read_metadata(directory: Path) -> dict[str, Any]:
     return metadata
 
 
-def load_artifact(directory: Path) -> tuple[Any, dict[str, Any]]:
-    """Return ``(pipeline, metadata)`` after every check passes."""
+def load_artifact(directory: Path) -> Artifact:
+    """Return ``(pipeline, metadata, relevance)`` after every check passes."""
     directory = Path(directory)
     metadata = read_metadata(directory)
     meta_path = directory / METADATA_FILE
@@ -136,11 +145,14 @@ def load_artifact(directory: Path) -> tuple[Any, dict[str, Any]]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", InconsistentVersionWarning)
-            pipeline = joblib.load(model_path)
+            loaded = joblib.load(model_path)
     except InconsistentVersionWarning as exc:
         raise ArtifactError(f"{model_path}: {exc}") from exc
     except Exception as exc:  # a corrupt pickle that still matched its hash
         raise ArtifactError(f"{model_path}: cannot be loaded ({exc})") from exc
+    # Models saved before the relevance check are the bare pipeline.
+    bundle = loaded if isinstance(loaded, dict) else {"framing": loaded, "relevance": None}
+    pipeline = bundle.get("framing")
     if list(getattr(pipeline, "classes_", ())) != list(metadata["labels"]):
         raise ArtifactError(f"{model_path}: estimator classes differ from {metadata['labels']}")
-    return pipeline, metadata
+    return Artifact(pipeline, metadata, bundle.get("relevance"))

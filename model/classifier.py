@@ -8,11 +8,18 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
+from scipy.special import softmax
 
 from model.artifact import load_artifact, resolve_model_dir
 from model.calibration import TemperatureScaled
 from model.labels import LABELS
+from model.scope import LanguageCheck, sentence_flags
 from model.sentences import Span, split_sentences
+
+# The vectorizer's internal token for a quote mark (model.preprocess), and how
+# explanations show it to people.
+QUOTE_TOKEN = "qq"
+QUOTE_DISPLAY = "\u201cquote marks\u201d"
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +32,8 @@ class SentencePrediction:
     confidence: float
     probabilities: dict[str, float]
     top_terms: list[dict[str, Any]] | None = field(default=None)
+    # Empty when in scope; else model.scope.NOT_ENGLISH or OFF_TOPIC.
+    flags: list[str] = field(default_factory=list)
 
 
 class SentenceLimitError(ValueError):
@@ -36,11 +45,22 @@ class SentenceLimitError(ValueError):
 
 
 class Classifier:
-    """A verified, loaded pipeline plus what callers need to describe it."""
+    """A verified, loaded pipeline plus what callers need to describe it.
 
-    def __init__(self, pipeline: Any, metadata: dict[str, Any]):
+    Args:
+        relevance: the fitted off-topic check (:class:`model.scope.Relevance`);
+            without it only languages are flagged.
+        check_language: ``False`` skips the language check (training's
+            in-memory models, which never flag).
+    """
+
+    def __init__(
+        self, pipeline: Any, metadata: dict[str, Any], relevance: Any = None, *, check_language: bool = True
+    ):
         self.pipeline = pipeline
         self.metadata = metadata
+        self.relevance = relevance
+        self.language = LanguageCheck() if check_language else None
         classes = list(pipeline.classes_)
         # predict_proba's columns follow classes_; callers always get LABELS order.
         self._order = np.array([classes.index(label) for label in LABELS])
@@ -48,7 +68,8 @@ class Classifier:
     @classmethod
     def from_dir(cls, directory: str | Path | None = None) -> "Classifier":
         """Load and verify a model directory (default: :func:`resolve_model_dir`)."""
-        return cls(*load_artifact(resolve_model_dir(directory)))
+        pipeline, metadata, relevance = load_artifact(resolve_model_dir(directory))
+        return cls(pipeline, metadata, relevance)
 
     @property
     def info(self) -> dict[str, str]:
@@ -63,7 +84,35 @@ class Classifier:
         """Probabilities with columns in ``LABELS`` order (rows sum to 1)."""
         if not len(sentences):
             return np.zeros((0, len(LABELS)))
-        return self.pipeline.predict_proba(list(sentences))[:, self._order]
+        return self._proba(self._features(sentences))
+
+    def _features(self, sentences: Sequence[str]):
+        """The tf-idf matrix: computed once per call, shared by labels, flags and terms."""
+        return self._linear_pipeline.named_steps["tfidf"].transform(list(sentences))
+
+    def _proba(self, features) -> np.ndarray:
+        clf = self._linear_pipeline.named_steps["clf"]
+        if isinstance(self.pipeline, TemperatureScaled):
+            proba = softmax(self.pipeline.beta * clf.decision_function(features), axis=1)
+        else:
+            proba = clf.predict_proba(features)
+        return proba[:, self._order]
+
+    def flags(self, sentences: Sequence[str], features=None, lengths: Sequence[int] | None = None) -> list[list[str]]:
+        """Scope flags per sentence (see :mod:`model.scope`).
+
+        ``lengths`` splits ``sentences`` into consecutive documents, whose
+        sentences are judged in context; default: one document.
+        """
+        if not len(sentences):
+            return []
+        not_english = self.language.not_english(sentences) if self.language else [False] * len(sentences)
+        if self.relevance is None:
+            off_topic = [False] * len(sentences)
+        else:
+            features = self._features(sentences) if features is None else features
+            off_topic = self.relevance.off_topic(features, lengths, not_english).tolist()
+        return sentence_flags(not_english, off_topic)
 
     def predict_texts(
         self,
@@ -96,16 +145,21 @@ class Classifier:
                 if len(doc) > max_sentences:
                     raise SentenceLimitError(i, len(doc), max_sentences)
         sentences = [span.text for doc in spans for span in doc]
-        probs = self.predict_proba(sentences)
+        if sentences:
+            features = self._features(sentences)
+            probs = self._proba(features)
+            flags = self.flags(sentences, features, [len(doc) for doc in spans])
+        else:
+            features, probs, flags = None, np.zeros((0, len(LABELS))), []
         terms = (
-            self._top_terms(sentences, probs.argmax(axis=1), top_terms)
-            if explain and sentences  # tf-idf refuses an empty batch
+            self._top_terms(features, probs.argmax(axis=1), top_terms)
+            if explain and sentences
             else [None] * len(sentences)
         )
         out, row = [], 0
         for doc in spans:
             n = len(doc)
-            out.append(self._predictions(doc, probs[row:row + n], terms[row:row + n]))
+            out.append(self._predictions(doc, probs[row:row + n], terms[row:row + n], flags[row:row + n]))
             row += n
         return out
 
@@ -114,7 +168,7 @@ class Classifier:
         return self.predict_texts([text], **options)[0]
 
     @staticmethod
-    def _predictions(spans, probs: np.ndarray, terms) -> list[SentencePrediction]:
+    def _predictions(spans, probs: np.ndarray, terms, flags) -> list[SentencePrediction]:
         rows = probs.tolist()  # Python floats once, not a numpy scalar per value
         out = []
         for i, (span, row) in enumerate(zip(spans, rows)):
@@ -129,6 +183,7 @@ class Classifier:
                     confidence=row[best],
                     probabilities=dict(zip(LABELS, row)),
                     top_terms=terms[i],
+                    flags=flags[i],
                 )
             )
         return out
@@ -168,14 +223,11 @@ class Classifier:
         """The n-grams the model sees in ``text`` (after normalisation)."""
         return self._analyzer(text)
 
-    def _top_terms(
-        self, sentences: list[str], best: np.ndarray, n: int
-    ) -> list[list[dict[str, Any]]]:
+    def _top_terms(self, features, best: np.ndarray, n: int) -> list[list[dict[str, Any]]]:
         """n-grams whose tf-idf weight times centred coefficient pushed most to the label."""
-        tfidf = self._linear_pipeline.named_steps["tfidf"]
         coef = self._centred_coef
         vocab = self._vocabulary
-        matrix = tfidf.transform(sentences).tocsr()
+        matrix = features.tocsr()
         result = []
         for row, label_idx in enumerate(best):
             cls_idx = self._order[label_idx]
@@ -185,10 +237,15 @@ class Classifier:
             keep = np.argsort(-weights)[:n]
             result.append(
                 [
-                    {"term": str(vocab[cols[k]]), "weight": round(float(weights[k]), 4)}
+                    {"term": display_term(str(vocab[cols[k]])), "weight": round(float(weights[k]), 4)}
                     for k in keep
                     if weights[k] > 0
                 ]
             )
         return result
 
+
+
+def display_term(term: str) -> str:
+    """An n-gram as people should read it: the quote token shown as quote marks."""
+    return " ".join(QUOTE_DISPLAY if word == QUOTE_TOKEN else word for word in term.split(" "))

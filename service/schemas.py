@@ -10,6 +10,7 @@ from flask import current_app, has_app_context
 from marshmallow import Schema, ValidationError, fields, post_dump, validate, validates
 
 from model.labels import LABELS
+from model.scope import FLAGS
 from service.config import DEFAULTS
 
 
@@ -123,11 +124,20 @@ class SentencePredictionSchema(Schema):
         required=True,
         metadata={"description": "Calibrated probability of each label; they sum to 1."},
     )
+    flags = fields.List(
+        fields.String(validate=validate.OneOf(FLAGS)),
+        required=True,
+        metadata={
+            "description": "Empty when the sentence is in scope. not_english: not English text; off_topic: "
+            "English, but not about the Russia-Ukraine war or its diplomacy. The label and probabilities "
+            "are still given, but mean little, and the document summary leaves the sentence out."
+        },
+    )
+
     top_terms = fields.List(
         fields.Nested(TopTermSchema),
         metadata={"description": "With explain only: n-grams that pushed most toward the label."},
     )
-
     @post_dump
     def _drop_absent_terms(self, data: dict, **kwargs) -> dict:
         if data.get("top_terms") is None:
@@ -141,22 +151,55 @@ LabelCountsSchema = _per_label(
 )
 
 
+class WarningSchema(Schema):
+    code = fields.String(
+        required=True,
+        validate=validate.OneOf(["mostly_not_english", "mostly_off_topic", "mostly_out_of_scope"]),
+        metadata={"description": "Stable identifier of the warning."},
+    )
+    message = fields.String(required=True, metadata={"description": "What it means, in plain words."})
+
+
+_UNFLAGGED = "over the sentences without flags; null when every sentence is flagged"
+
+
 class DocumentSummarySchema(Schema):
-    n_sentences = fields.Integer(required=True, metadata={"description": "Number of sentences."})
-    label_counts = fields.Nested(LabelCountsSchema, required=True, metadata={"description": "Sentences per label."})
+    n_sentences = fields.Integer(required=True, metadata={"description": "Number of sentences, flagged or not."})
+    n_flagged = fields.Integer(
+        required=True, metadata={"description": "Sentences with a scope flag, left out of everything below."}
+    )
+    label_counts = fields.Nested(
+        LabelCountsSchema, required=True, metadata={"description": "Sentences per label, over the unflagged ones."}
+    )
     label_shares = fields.Nested(
-        ProbabilitiesSchema, required=True, metadata={"description": "Share of sentences per label."}
+        ProbabilitiesSchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": f"Share of sentences per label, {_UNFLAGGED}."},
     )
     mean_probabilities = fields.Nested(
-        ProbabilitiesSchema, required=True, metadata={"description": "Mean probability of each label over sentences."}
+        ProbabilitiesSchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": f"Mean probability of each label, {_UNFLAGGED}."},
     )
     framing_score = fields.Float(
-        required=True, metadata={"description": "Mean of P(pro_ukraine) - P(pro_russia), in [-1, 1]."}
+        required=True,
+        allow_none=True,
+        metadata={"description": f"Mean of P(pro_ukraine) - P(pro_russia), in [-1, 1], {_UNFLAGGED}."},
     )
     dominant_label = fields.String(
         required=True,
         allow_none=True,
-        metadata={"description": "Label with most sentences (ties: higher mean probability)."},
+        metadata={
+            "description": "Label with most unflagged sentences (ties: higher mean probability); "
+            "null when every sentence is flagged."
+        },
+    )
+    warnings = fields.List(
+        fields.Nested(WarningSchema),
+        required=True,
+        metadata={"description": "Set when more than half of the sentences are flagged; else empty."},
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template
 
 from model.labels import DISPLAY, LABELS
+from model.scope import FLAG_DISPLAY
 
 bp = Blueprint("web", __name__)
 
@@ -19,4 +20,5 @@ def index():
         labels=DISPLAY,
         # A list keeps LABELS order through JSON (objects may be key-sorted).
         label_list=[{"label": label, **DISPLAY[label]} for label in LABELS],
+        flags=FLAG_DISPLAY,
     )

@@ -37,8 +37,9 @@ def _edit_metadata(directory, **changes):
 
 
 def test_loads_verified_model(tiny_model):
-    pipeline, meta = load_artifact(tiny_model)
+    pipeline, meta, relevance = load_artifact(tiny_model)
     assert list(pipeline.classes_) == meta["labels"]
+    assert relevance is not None and meta["scope"]["off_topic"]["fitted"]
     assert meta["version"] == "tiny-1"
 
 

@@ -75,7 +75,7 @@ def test_sentence_rows_csv_and_parquet(runner, tiny_model, tmp_path):
     with open(out_csv, newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert list(rows[0]) == ["id", "index", "start", "end", "text", "label", "confidence",
-                             "p_pro_russia", "p_neutral", "p_pro_ukraine"]
+                             "p_pro_russia", "p_neutral", "p_pro_ukraine", "flags"]
     assert [(r["id"], r["index"]) for r in rows] == [("d0", "0"), ("d0", "1"), ("d1", "0"), ("d1", "1")]
     assert ARTICLES[0][int(rows[1]["start"]):int(rows[1]["end"])] == rows[1]["text"]
     pq = pytest.importorskip("pyarrow.parquet")

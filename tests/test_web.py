@@ -20,6 +20,7 @@ import requests
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parent.parent
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 if not (CHROMIUM.is_file() or shutil.which(str(CHROMIUM))):
     pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)", allow_module_level=True)
@@ -28,7 +29,7 @@ ARTICLE = (Path(__file__).resolve().parent / "data" / "sample_article.txt").read
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 CSV_HEADER = ["index", "start", "end", "label", "confidence",
-              "p_pro_russia", "p_neutral", "p_pro_ukraine", "text"]
+              "p_pro_russia", "p_neutral", "p_pro_ukraine", "flags", "text"]
 TIMEOUT_MS = 15_000
 
 
@@ -275,8 +276,9 @@ def test_downloads_json_and_csv(tab, server):
         assert float(row[4]) == pytest.approx(s["confidence"])
         assert [float(v) for v in row[5:8]] == pytest.approx(
             [s["probabilities"][k] for k in ("pro_russia", "neutral", "pro_ukraine")])
-        assert row[8] == s["text"] == ARTICLE[s["start"]:s["end"]]
-    assert any('"' in r[8] and "," in r[8] for r in rows[1:])  # quoting was exercised
+        assert row[8] == ";".join(s["flags"])
+        assert row[9] == s["text"] == ARTICLE[s["start"]:s["end"]]
+    assert any('"' in r[9] and "," in r[9] for r in rows[1:])  # quoting was exercised
 
 
 def test_file_input_and_drop_load_the_textarea(tab, tmp_path):
@@ -385,5 +387,27 @@ def test_narrow_viewport(browser, server, artifacts_dir):
         assert box and box["x"] >= 0 and box["x"] + box["width"] <= 375
         page.screenshot(path=str(artifacts_dir / "web-narrow.png"), full_page=True)
         page.screenshot(path=str(artifacts_dir / "web-narrow-tooltip.png"))
+    finally:
+        t.close()
+
+
+@pytest.mark.parametrize("name, code", [("ru_news_article.txt", "mostly_not_english"),
+                                        ("recipe_blog.txt", "mostly_off_topic")])
+def test_out_of_scope_article_shows_a_warning_not_a_share_bar(browser, make_server, default_model, name, code):
+    text = (ROOT / "examples" / "articles" / name).read_text(encoding="utf-8")
+    t = Tab(browser, make_server(default_model).url)
+    try:
+        page = t.open()
+        t.analyze(text)
+        page.wait_for_selector("#results:not([hidden])")
+        assert page.is_visible("#doc-warnings")
+        assert page.get_attribute("#doc-warnings .doc-warning", "data-code") == code
+        assert not page.is_visible("#share-bar") and page.is_visible("#no-shares")
+        assert page.text_content("#framing-score") == "–"
+        flagged = page.eval_on_selector_all("#article-view .sentence.flagged", "els => els.length")
+        total = page.eval_on_selector_all("#article-view .sentence", "els => els.length")
+        assert flagged > total / 2
+        page.hover("#article-view .sentence.flagged")
+        assert "Flagged" in page.text_content("#tooltip .tip-flag")
     finally:
         t.close()

