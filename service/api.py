@@ -122,7 +122,7 @@ def predict_batch(body: dict):
 @blp.alt_response(401, schema=ErrorSchema, description=_ERRORS[401])
 @blp.alt_response(503, schema=ErrorSchema, description=_ERRORS[503])
 def model_info():
-    """Describe the loaded model: version, training data and held-out metrics."""
+    """Describe the loaded model: version, training data, held-out metrics and scope flags."""
     model = classifier()
     meta = model.metadata
     metrics = {
@@ -139,6 +139,7 @@ def model_info():
         "training_data": meta.get("training_data", {}),
         "metrics": metrics,
         "library_versions": meta.get("library_versions", {}),
+        "scope": meta.get("scope", {}),
     }
 
 

@@ -244,6 +244,12 @@ class ModelInfoSchema(ModelRefSchema):
         }
     )
     library_versions = fields.Dict(metadata={"description": "Library versions the model was trained with."})
+    scope = fields.Dict(
+        metadata={
+            "description": "How sentences are flagged not_english and off_topic (method, threshold) and the "
+            "flag rates measured when the model was trained; empty for models without the checks."
+        }
+    )
 
 
 class StatusSchema(Schema):

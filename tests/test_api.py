@@ -188,6 +188,7 @@ def test_health_ready_model(client):
     assert info["version"] == "tiny-1"
     assert "cross_validated" in info["metrics"] and info["training_data"]["n_sentences"] == 40
     assert "scikit-learn" in info["library_versions"]
+    assert info["scope"]["off_topic"]["fitted"] and "not_english" in info["scope"]
 
 
 def test_not_ready_without_a_verified_model(tmp_path):
