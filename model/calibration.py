@@ -54,7 +54,11 @@ class TemperatureScaled(ClassifierMixin, BaseEstimator):
         return self
 
     def predict_proba(self, X) -> np.ndarray:
-        return softmax(self.beta * self.pipeline.decision_function(X), axis=1)
+        return self.scale(self.pipeline.decision_function(X))
+
+    def scale(self, scores: np.ndarray) -> np.ndarray:
+        """Probabilities from the linear model's decision scores."""
+        return softmax(self.beta * scores, axis=1)
 
     def predict(self, X) -> np.ndarray:
         return self.classes_[self.pipeline.decision_function(X).argmax(axis=1)]

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
-from scipy.special import softmax
 
 from model.artifact import load_artifact, resolve_model_dir
 from model.calibration import TemperatureScaled
@@ -93,7 +92,7 @@ class Classifier:
     def _proba(self, features) -> np.ndarray:
         clf = self._linear_pipeline.named_steps["clf"]
         if isinstance(self.pipeline, TemperatureScaled):
-            proba = softmax(self.pipeline.beta * clf.decision_function(features), axis=1)
+            proba = self.pipeline.scale(clf.decision_function(features))
         else:
             proba = clf.predict_proba(features)
         return proba[:, self._order]

@@ -55,18 +55,17 @@ def summarize(predictions: Sequence[SentencePrediction]) -> dict[str, Any]:
         "mean_probabilities": mean,
         "framing_score": mean["pro_ukraine"] - mean["pro_russia"] if mean else None,
         "dominant_label": max(LABELS, key=lambda lab: (counts[lab], mean[lab])) if mean else None,
-        "warnings": document_warnings(predictions),
+        "warnings": document_warnings(predictions, n - k),
     }
 
 
-def document_warnings(predictions: Sequence[SentencePrediction]) -> list[dict[str, str]]:
+def document_warnings(predictions: Sequence[SentencePrediction], n_flagged: int) -> list[dict[str, str]]:
     """A warning when more than half of a document's sentences are flagged."""
     n = len(predictions)
-    flagged = [p for p in predictions if p.flags]
-    if not n or 2 * len(flagged) <= n:
+    if not n or 2 * n_flagged <= n:
         return []
     by_flag = {flag: sum(flag in p.flags for p in predictions) for flag in FLAGS}
-    what = f"{len(flagged)} of {n} sentences"
+    what = f"{n_flagged} of {n} sentences"
     left_out = "their labels are not meaningful and the summary leaves them out"
     if 2 * by_flag[NOT_ENGLISH] > n:
         code, message = "mostly_not_english", f"{what} are not in English; the model reads English only, so {left_out}."

@@ -142,14 +142,20 @@ class Relevance(ClassifierMixin, BaseEstimator):
         Sentences marked in ``ignore`` (not English) are not neighbours: a
         Russian quote says nothing about whether the story is on topic.
         """
-        scores = self.on_topic_proba(X)
-        lengths = [len(scores)] if lengths is None else lengths
-        use = np.ones(len(scores), dtype=bool) if ignore is None else ~np.asarray(ignore, dtype=bool)
-        out, start = [], 0
-        for n in lengths:
-            out.append(in_context(scores[start:start + n], self.threshold, use[start:start + n]))
-            start += n
-        return np.concatenate(out) if out else np.zeros(0, dtype=bool)
+        return in_documents(self.on_topic_proba(X), self.threshold, lengths, ignore)
+
+
+def in_documents(
+    scores: np.ndarray, threshold: float, lengths: Sequence[int] | None = None, ignore: Sequence[bool] | None = None
+) -> np.ndarray:
+    """:func:`in_context` over consecutive documents of ``lengths`` sentences."""
+    lengths = [len(scores)] if lengths is None else lengths
+    use = np.ones(len(scores), dtype=bool) if ignore is None else ~np.asarray(ignore, dtype=bool)
+    out, start = [], 0
+    for n in lengths:
+        out.append(in_context(scores[start:start + n], threshold, use[start:start + n]))
+        start += n
+    return np.concatenate(out) if out else np.zeros(0, dtype=bool)
 
 
 def in_context(scores: np.ndarray, threshold: float, use: np.ndarray | None = None) -> np.ndarray:

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold
 
-from model.scope import Relevance, in_context
+from model.scope import Relevance, in_documents
 
 log = logging.getLogger("framing.train")
 
@@ -81,19 +81,24 @@ def fit_relevance(examples, off_topic: list[tuple[str, str]], vectorizer, seed: 
         fold = Relevance(C=RELEVANCE_C).fit(X[train_idx], y[train_idx])
         scores[test_idx] = fold.on_topic_proba(X[test_idx])
     # Rows are in file order, so a document's sentences are consecutive.
-    bounds = [0] + [i for i in range(1, len(groups)) if groups[i] != groups[i - 1]] + [len(groups)]
+    starts = [0] + [i for i in range(1, len(groups)) if groups[i] != groups[i - 1]] + [len(groups)]
+    lengths = np.diff(starts).tolist()
 
-    def flag_in_documents(threshold: float) -> np.ndarray:
-        return np.concatenate([in_context(scores[a:b], threshold) for a, b in zip(bounds, bounds[1:])])
+    def on_topic_rate(threshold: float) -> float:
+        return float(in_documents(scores, threshold, lengths)[y == 1].mean())
 
+    # The rate only grows with the threshold: bisect for the last candidate within it.
     candidates = np.quantile(scores[y == 1], np.linspace(0.0, 0.2, 201))
-    threshold = float(candidates[0])
-    for candidate in candidates:
-        if flag_in_documents(candidate)[y == 1].mean() > ON_TOPIC_FLAG_RATE:
-            break
-        threshold = float(candidate)
+    lo, hi = 0, len(candidates)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if on_topic_rate(candidates[mid]) > ON_TOPIC_FLAG_RATE:
+            hi = mid
+        else:
+            lo = mid + 1
+    threshold = float(candidates[max(lo - 1, 0)])
     relevance = Relevance(C=RELEVANCE_C, threshold=threshold).fit(X, y)
-    flagged = flag_in_documents(threshold)
+    flagged = in_documents(scores, threshold, lengths)
     report = {
         "fitted": True,
         "method": "logistic regression on the framing model's tf-idf features",

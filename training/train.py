@@ -311,7 +311,8 @@ def train(
 
     data_sha = dataset.data_sha256(files)
     # The version names everything the artifact was fitted on, scope data included.
-    version_sha = dataset.data_sha256(files + scope_files(scope)) if off_topic else data_sha
+    scope_list = scope_files(scope) if off_topic else []
+    version_sha = dataset.data_sha256(files + scope_list) if scope_list else data_sha
     metadata: dict[str, Any] = {
         "name": name,
         "version": version or f"1.0.0+{version_sha[:8]}",
@@ -339,7 +340,7 @@ def train(
         "scope": {
             "not_english": language_info(),
             "off_topic": {**relevance_info, "data": str(scope) if off_topic else None,
-                          "sha256": dataset.data_sha256(scope_files(scope)) if off_topic else None},
+                          "sha256": dataset.data_sha256(scope_list) if scope_list else None},
         },
     }
     if shift is not None:
