@@ -64,7 +64,7 @@ image-test: install $(DEV_STAMP)
 	@bash scripts/image-test.sh
 
 lint: $(DEV_STAMP)
-	@$(BIN)/ruff check model training service batch tests benchmarks scripts
+	@$(BIN)/ruff check model training service batch labeling tests benchmarks scripts
 
 model-card: install
 	@cp $(MODEL_DIR)/MODEL_CARD.md $(MODEL_DIR)/*.png docs/

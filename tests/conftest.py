@@ -1,8 +1,10 @@
 """Shared fixtures: a tiny model trained by the real training code, the app, a
-gunicorn server on 127.0.0.1, and the default model built by `make install`."""
+gunicorn server on 127.0.0.1, the default model built by `make install`, and an
+empty database on SQLite and on a throwaway PostgreSQL server."""
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
@@ -35,8 +37,9 @@ def default_model() -> Path:
 
 
 @pytest.fixture
-def app(tiny_model):
-    return create_app({"TESTING": True, "MODEL_DIR": str(tiny_model)})
+def app(tiny_model, tmp_path):
+    return create_app({"TESTING": True, "MODEL_DIR": str(tiny_model),
+                       "DATABASE_URL": f"sqlite:///{tmp_path / 'labels.sqlite'}"})
 
 
 @pytest.fixture
@@ -75,3 +78,22 @@ def server(tiny_model, tmp_path_factory):
     srv = Server(tiny_model).start(tmp_path_factory.mktemp("server") / "gunicorn.log")
     yield srv
     srv.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """One throwaway PostgreSQL cluster per session: initdb and start cost about a second.
+    Imported here so the rest of the suite does not need psycopg."""
+    from pgserver import ThrowawayPostgres
+
+    pg = ThrowawayPostgres().start()
+    yield pg
+    pg.stop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path) -> str:
+    """An empty database per test, once per backend; PostgreSQL starts only when a test asks."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'labels.sqlite'}"
+    return request.getfixturevalue("postgres").create_database(f"test_{uuid.uuid4().hex}")

@@ -14,7 +14,7 @@ import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import click
 
@@ -49,9 +49,24 @@ class Example:
     kind: str | None = None  # register of an evaluation row (headline, subheading...), if given
 
 
-def data_files(path: Path) -> list[Path]:
-    """A file, or every ``*.csv``/``*.jsonl`` below a directory in sorted order."""
-    path = Path(path)
+def as_paths(paths: Path | str | Sequence[Path | str]) -> list[Path]:
+    """One path or several (``framing-train --data`` repeated)."""
+    if isinstance(paths, (str, Path)):
+        return [Path(paths)]
+    return [Path(p) for p in paths]
+
+
+def data_files(paths: Path | Sequence[Path]) -> list[Path]:
+    """Each file given, and every ``*.csv``/``*.jsonl`` below each directory, in sorted order."""
+    files: list[Path] = []
+    for path in as_paths(paths):
+        for file in _files(path):
+            if file not in files:
+                files.append(file)
+    return files
+
+
+def _files(path: Path) -> list[Path]:
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.suffix in (".csv", ".jsonl"))
         if not files:
@@ -88,8 +103,13 @@ def _read_rows(path: Path) -> Iterable[tuple[int, dict]]:
         raise DatasetError([f"{path}: not UTF-8 ({exc.reason} at byte {exc.start})"]) from exc
 
 
-def load_examples(path: Path, require_doc_id: bool = True, check_sentences: bool = True) -> list[Example]:
-    """Read and validate every row; raises DatasetError listing all problems.
+def load_examples(
+    path: Path | Sequence[Path], require_doc_id: bool = True, check_sentences: bool = True
+) -> list[Example]:
+    """Read and validate every row of one or more paths; raises DatasetError listing all problems.
+
+    A text found in two places is a problem even across paths, so a user's
+    labels cannot silently repeat (or contradict) the bundled corpus.
 
     Args:
         require_doc_id: training needs ``doc_id`` to keep an article's sentences

@@ -15,7 +15,7 @@ import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import click
 import numpy as np
@@ -211,7 +211,7 @@ def language_info() -> dict[str, Any]:
 
 
 def train(
-    data: Path,
+    data: Path | Sequence[Path],
     out: Path,
     *,
     seed: int = 0,
@@ -246,7 +246,8 @@ def train(
     smallest = min(info["label_counts"].values())
     if smallest < folds or info["n_documents"] < folds:
         raise dataset.DatasetError(
-            [f"{data}: {folds}-fold cross-validation needs at least {folds} sentences per "
+            [f"{', '.join(map(str, dataset.as_paths(data)))}: {folds}-fold cross-validation needs "
+             f"at least {folds} sentences per "
              f"label and {folds} documents (smallest label has {smallest}); use fewer --folds "
              "or add data"]
         )
@@ -321,7 +322,7 @@ def train(
         "git_commit": git_commit(),
         "library_versions": library_versions(),
         "training_data": {
-            "path": str(data),
+            "path": ", ".join(map(str, dataset.as_paths(data))),
             "files": [f.name for f in files],
             "sha256": data_sha,
             **info,
@@ -381,9 +382,10 @@ def train(
 
 
 @click.command()
-@click.option("--data", type=click.Path(exists=True, path_type=Path),
-              default=dataset.DEFAULT_DATA_DIR, show_default=True,
-              help="Labeled CSV/JSONL file or a directory of them.")
+@click.option("--data", type=click.Path(exists=True, path_type=Path), multiple=True,
+              default=[dataset.DEFAULT_DATA_DIR], show_default=True,
+              help="Labeled CSV/JSONL file or a directory of them; repeat to train on several "
+              "(e.g. the bundled corpus and `framing-label export` labels).")
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
               default=None, envvar="FRAMING_MODEL_DIR",
               help=f"Model directory to write [default: $FRAMING_MODEL_DIR, else {DEFAULT_MODEL_DIR}].")
@@ -418,6 +420,7 @@ def main(data, out, seed, folds, search, calibration, dev, no_dev, jobs, name, m
     \b
     Example:
         framing-train --data training/data --out model/artifacts/default
+        framing-train --data training/data --data labels.csv --out models/mine
     """
     logging.basicConfig(
         level=logging.WARNING if quiet else logging.INFO,
