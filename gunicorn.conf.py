@@ -51,6 +51,24 @@ def on_starting(server):
     for name in os.listdir(prom_dir):
         if name.endswith(".db"):
             os.unlink(os.path.join(prom_dir, name))
+    _migrate_label_database(server)
+
+
+def _migrate_label_database(server):
+    """Migrate once in the master, before workers fork; an outage here only
+    delays it (each worker migrates on first use if it is still needed)."""
+    from labeling.db import Database, describe, safe_url
+
+    db = None
+    try:
+        db = Database()
+        db.ensure_schema()
+    except Exception as exc:  # noqa: BLE001 - the scoring API must start regardless
+        server.log.warning("label database %s not migrated at start-up: %s",
+                           safe_url(db.url) if db else "-", describe(exc))
+    finally:
+        if db is not None:
+            db.dispose()
 
 
 def child_exit(server, worker):

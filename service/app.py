@@ -49,9 +49,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         ),
     }
     from service import api as endpoints
-    from service import docs, web
+    from service import docs, labeling_api, web
 
     api.register_blueprint(endpoints.blp)
+    api.register_blueprint(labeling_api.blp)
     api.register_blueprint(endpoints.ops)
     app.register_blueprint(endpoints.metrics_blp)
     app.register_blueprint(docs.bp)

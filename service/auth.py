@@ -1,11 +1,15 @@
-"""Optional bearer-key authentication for ``/v1/*``."""
+"""Optional bearer-key authentication for ``/v1/*``.
+
+An entry of FRAMING_API_KEYS written ``name:key`` names its holder: the
+labeling endpoints then take the annotator from the key, not from the request.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 
-from flask import current_app, request
+from flask import current_app, g, request
 from flask_smorest import abort
 
 
@@ -17,11 +21,17 @@ def _digest(value: str) -> bytes:
 
 def key_is_valid(given: str, keys: tuple[str, ...]) -> bool:
     """Constant-time check against every configured key (no early exit)."""
+    return key_index(given, keys) is not None
+
+
+def key_index(given: str, keys: tuple[str, ...]) -> int | None:
+    """Which key matched, compared against all of them in constant time."""
     given_digest = _digest(given)
-    matched = False
-    for key in keys:
-        matched |= hmac.compare_digest(given_digest, _digest(key))
-    return matched
+    found = None
+    for index, key in enumerate(keys):
+        if hmac.compare_digest(given_digest, _digest(key)) and found is None:
+            found = index
+    return found
 
 
 def require_api_key() -> None:
@@ -31,5 +41,7 @@ def require_api_key() -> None:
         return
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip() or not key_is_valid(token.strip(), keys):
+    index = key_index(token.strip(), keys) if scheme.lower() == "bearer" and token.strip() else None
+    if index is None:
         abort(401, message="A valid API key is required (Authorization: Bearer <key>).")
+    g.key_name = current_app.config["API_KEY_NAMES"][index]

@@ -9,6 +9,9 @@
 | ``FRAMING_MAX_BATCH_DOCUMENTS`` | ``100`` | documents per ``/v1/predict/batch`` call (422 above) |
 | ``FRAMING_MAX_TOP_TERMS`` | ``20`` | largest ``top_terms`` a request may ask for |
 | ``FRAMING_API_KEYS`` | empty (no auth) | comma-separated keys; ``/v1/*`` then needs ``Authorization: Bearer <key>`` |
+| | | (an entry ``name:key`` makes ``name`` the annotator of that key's labels) |
+| ``FRAMING_DATABASE_URL`` | SQLite in ``FRAMING_DATA_DIR`` (default ``var/``) | the label database (``labeling.db``) |
+| ``FRAMING_LABEL_HOLD_SECONDS`` | ``600`` | how long a queue item stays reserved for the annotator it was handed to |
 | ``FRAMING_LOG_LEVEL`` | ``INFO`` | log level of the JSON request log |
 """
 
@@ -27,6 +30,8 @@ DEFAULTS: dict[str, Any] = {
     "MAX_BATCH_DOCUMENTS": 100,
     "MAX_TOP_TERMS": 20,
     "API_KEYS": "",
+    "DATABASE_URL": "",
+    "LABEL_HOLD_SECONDS": 600,
     "LOG_LEVEL": "INFO",
 }
 
@@ -36,6 +41,7 @@ _POSITIVE_INTS = (
     "MAX_SENTENCES",
     "MAX_BATCH_DOCUMENTS",
     "MAX_TOP_TERMS",
+    "LABEL_HOLD_SECONDS",
 )
 
 
@@ -58,7 +64,19 @@ def check_config(config: Mapping[str, Any]) -> dict[str, Any]:
         key_list = [k.strip() for k in str(keys).split(",")]
     if any(not k for k in key_list):
         raise ValueError("FRAMING_API_KEYS must be comma-separated non-empty keys")
-    fixed["API_KEYS"] = tuple(key_list)
+    names, secrets = [], []
+    for entry in key_list:
+        name, sep, secret = entry.partition(":")
+        if sep and not (name.strip() and secret.strip()):
+            raise ValueError("FRAMING_API_KEYS entries are key or name:key, both parts non-empty")
+        names.append(name.strip() if sep else None)
+        secrets.append(secret.strip() if sep else entry)
+    fixed["API_KEYS"] = tuple(secrets)
+    fixed["API_KEY_NAMES"] = tuple(names)
+    url = config.get("DATABASE_URL")
+    if not isinstance(url, str):
+        raise ValueError("FRAMING_DATABASE_URL must be a database URL")
+    fixed["DATABASE_URL"] = url.strip()
     level = str(config.get("LOG_LEVEL", "INFO")).upper()
     if not isinstance(logging.getLevelName(level), int):
         raise ValueError(f"FRAMING_LOG_LEVEL must be a logging level name, got {level!r}")

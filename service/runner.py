@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -42,6 +43,13 @@ class Server:
             **(env or {}),
         }
         self.env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        given = env or {}
+        if "FRAMING_DATABASE_URL" not in given:
+            # Never the user's label database: a throwaway SQLite file per server.
+            self.env.pop("FRAMING_DATABASE_URL", None)
+            if "FRAMING_DATA_DIR" not in given:
+                self._data_dir = tempfile.TemporaryDirectory(prefix="framing-data-")
+                self.env["FRAMING_DATA_DIR"] = self._data_dir.name
         self.log_path: Path | None = None
         self.proc: subprocess.Popen | None = None
 

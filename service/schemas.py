@@ -27,6 +27,13 @@ def check_text(value: str) -> None:
         raise ValidationError(f"Text is {len(value)} characters long; the limit is {limit} (FRAMING_MAX_TEXT_CHARS).")
 
 
+def check_batch_size(value: list) -> None:
+    """Shared by scoring and import batches: at most FRAMING_MAX_BATCH_DOCUMENTS."""
+    limit = _limit("MAX_BATCH_DOCUMENTS")
+    if len(value) > limit:
+        raise ValidationError(f"{len(value)} documents; the limit is {limit} (FRAMING_MAX_BATCH_DOCUMENTS).")
+
+
 class _Request(Schema):
     explain = fields.Boolean(
         load_default=False,
@@ -82,9 +89,7 @@ class PredictBatchRequestSchema(_Request):
 
     @validates("documents")
     def _batch_limit(self, value: list, **kwargs) -> None:
-        limit = _limit("MAX_BATCH_DOCUMENTS")
-        if len(value) > limit:
-            raise ValidationError(f"{len(value)} documents; the limit is {limit} (FRAMING_MAX_BATCH_DOCUMENTS).")
+        check_batch_size(value)
 
 
 def _probability(description: str) -> fields.Float:

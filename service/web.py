@@ -1,4 +1,5 @@
-"""The analyst web page at ``/`` (plain HTML/CSS/JS served by the app)."""
+"""The web pages: the analyst view at ``/`` and the annotators' review page at
+``/review`` (plain HTML/CSS/JS served by the app)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,11 @@ from model.scope import FLAG_DISPLAY
 bp = Blueprint("web", __name__)
 
 
+def _label_list() -> list[dict[str, str]]:
+    # A list keeps LABELS order through JSON (objects may be key-sorted).
+    return [{"label": label, **DISPLAY[label]} for label in LABELS]
+
+
 @bp.route("/")
 def index():
     """Paste an article, see its framing sentence by sentence."""
@@ -18,7 +24,17 @@ def index():
         max_chars=current_app.config["MAX_TEXT_CHARS"],
         auth_required=bool(current_app.config["API_KEYS"]),
         labels=DISPLAY,
-        # A list keeps LABELS order through JSON (objects may be key-sorted).
-        label_list=[{"label": label, **DISPLAY[label]} for label in LABELS],
+        label_list=_label_list(),
+        flags=FLAG_DISPLAY,
+    )
+
+
+@bp.route("/review")
+def review():
+    """Label the sentences the model is least sure of, one at a time, and adjudicate conflicts."""
+    return render_template(
+        "review.html",
+        auth_required=bool(current_app.config["API_KEYS"]),
+        label_list=_label_list(),
         flags=FLAG_DISPLAY,
     )

@@ -34,9 +34,16 @@ pytestmark = pytest.mark.integration
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 EXAMPLES_PER_MODE = 500  # per operation that takes input; parameterless GETs have exactly one case
+# The labeling operations touch the database: fewer cases each keep the run short.
+LABELING_EXAMPLES = 60
 MIN_TOTAL_CASES = 1000
 EXPECTED_OPERATIONS = {
     "POST /v1/predict", "POST /v1/predict/batch", "GET /v1/model", "GET /health", "GET /ready",
+    "GET /v1/projects", "POST /v1/projects/{project}/documents", "GET /v1/projects/{project}/queue",
+    "POST /v1/projects/{project}/labels", "DELETE /v1/projects/{project}/labels/{sentence_id}",
+    "POST /v1/projects/{project}/skips", "PUT /v1/projects/{project}/sentences/{sentence_id}/gold",
+    "GET /v1/projects/{project}/sentences/{sentence_id}/history", "GET /v1/projects/{project}/progress",
+    "GET /v1/projects/{project}/agreement",
 }
 
 
@@ -60,7 +67,7 @@ def test_every_operation_survives_schemathesis(server):
         documented = {code for code in operation.definition.raw["responses"] if code != "default"}
 
         @settings(
-            max_examples=EXAMPLES_PER_MODE,
+            max_examples=LABELING_EXAMPLES if "/projects" in operation.label else EXAMPLES_PER_MODE,
             derandomize=True,
             database=None,
             deadline=None,
@@ -88,7 +95,7 @@ def test_every_operation_survives_schemathesis(server):
     total = sum(cases.values())
     print(f"\nschemathesis: {total} cases in {elapsed:.1f}s; per operation/mode {dict(cases)}")
     print(f"media types {dict(media)}; statuses {dict(sorted(statuses.items()))}")
-    assert undocumented == []
+    assert sorted(set(undocumented)) == []
     assert total >= MIN_TOTAL_CASES
     assert all(cases[(label, "positive")] >= 1 for label in EXPECTED_OPERATIONS)
     assert not any(code >= 500 for _, code in statuses)
