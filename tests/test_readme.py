@@ -63,7 +63,7 @@ def test_batch_commands_run(workdir, tiny_model):
 
 def test_training_commands_run(workdir, tmp_path):
     for command in _commands("framing-") :
-        if command.startswith("framing-score"):
+        if command.startswith(("framing-score", "framing-label")) or " labels.csv" in command:
             continue
         command = command.replace("/tmp/my-model", str(tmp_path / "my-model"))
         result = subprocess.run(shlex.split(command), cwd=workdir, env=_env(), capture_output=True,
@@ -81,3 +81,34 @@ def test_curl_examples(server, workdir):
         body = json.loads(result.stdout)
         assert body["document"]["n_sentences"] >= 2
         assert all(s["label"] in ("pro_russia", "neutral", "pro_ukraine") for s in body["sentences"])
+
+
+@pytest.mark.slow
+def test_labeling_commands_run(workdir, tiny_model, tmp_path):
+    """The labeling loop as the README shows it, on the tiny model and corpus (so it
+    takes seconds); an annotator's labels are stored between import and export."""
+    from labeling import store
+    from labeling.db import Database
+
+    env = {**_env(), "FRAMING_DATA_DIR": str(tmp_path / "data"), "FRAMING_MODEL_DIR": str(tiny_model)}
+    env.pop("FRAMING_DATABASE_URL", None)
+    tiny = str(ROOT / "tests" / "data" / "tiny.csv")
+    commands = [c for c in _commands("framing-") if c.startswith("framing-label") or " labels.csv" in c]
+    assert [c.split()[1] for c in commands if c.startswith("framing-label")] == [
+        "import", "progress", "agreement", "export", "retrain"]
+    for command in commands:
+        args = shlex.split(command.replace("training/data", tiny))
+        if args[1] in ("retrain",) or args[0] == "framing-train":
+            args += ["--no-search", "--jobs", "1"] + (["--data", tiny] if args[1] == "retrain" else ["--no-dev"])
+        result = subprocess.run(args, cwd=workdir, env=env, capture_output=True, text=True, timeout=240)
+        assert result.returncode == 0, f"{command}\n{result.stdout[-1000:]}{result.stderr[-2000:]}"
+        if args[1] == "import":
+            db = Database(f"sqlite:///{tmp_path / 'data' / 'labels.sqlite'}")
+            with db.session() as session:
+                project = store.get_project(session, "desk")
+                for item in store.queue(session, project, "ann", 100):
+                    store.set_label(session, project, item["sentence_id"], "ann", item["suggestion"]["label"])
+            db.dispose()
+    assert (workdir / "labels.csv").read_text().startswith("doc_id,text,label,n_annotators,agreement")
+    assert (workdir / "models" / "desk" / "model.joblib").is_file()
+    assert (workdir / "models" / "mine" / "model.joblib").is_file()
