@@ -210,6 +210,12 @@ def peer_md(r: dict) -> str:
             f"{r['peer_rss_growth_mib']:.0f} MiB.\n")
 
 
+def labeling_sim_md(r: dict) -> str:
+    from benchmarks.labeling_sim import results_md  # imports the labeling loop only when it ran
+
+    return results_md(r)
+
+
 SECTIONS = {
     "limit": ("1. The limit: bare pipeline.predict_proba", limit_md),
     "splitter": ("2. Splitter: split_sentences on ~800-word articles", splitter_md),
@@ -217,6 +223,7 @@ SECTIONS = {
     "api": ("4. HTTP API under gunicorn", api_md),
     "training": ("5. Training: framing-train as the corpus grows", training_md),
     "peer": ("6. Transformer peer vs ours", peer_md),
+    "labeling_sim": ("9. Labeling loop: uncertainty vs random queue, simulated annotator", labeling_sim_md),
 }
 
 

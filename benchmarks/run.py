@@ -7,6 +7,10 @@ is extended only while the next size fits). Results go to
 ``benchmarks/results/latest.{json,md}`` (``quick.*`` with --quick,
 ``only-NAME.*`` with --only NAME, so partial runs never overwrite the full one);
 a full run also refreshes the figures in ``benchmarks/README.md``.
+
+``--only labeling_sim`` runs the labeling-loop simulation
+(:mod:`benchmarks.labeling_sim`), which is not part of the full run: its
+three minutes would not fit the full run's time budget.
 """
 
 from __future__ import annotations
@@ -17,13 +21,15 @@ import sys
 import time
 import traceback
 
-from benchmarks import api, batch, limits, peer, report, splitter, training
-from benchmarks.common import DEFAULT_MODEL, RESULTS, log
+from benchmarks import api, batch, labeling_sim, limits, peer, report, splitter, training
+from benchmarks.common import DEFAULT_MODEL, RESULTS, cores, log
 from benchmarks.corpus import articles_file, prune_stale, read_texts
 from model.classifier import Classifier
 from model.sentences import split_sentences
 
 ORDER = ["limit", "splitter", "batch", "api", "peer", "training"]
+# Run only when asked for by --only (too long for the full run's time budget).
+OPTIONAL = ["labeling_sim"]
 TOTAL_BUDGET_S = 560  # leaves a margin under 10 minutes for noise and start-up
 QUICK_BUDGET_S = 60
 BATCH_BUDGET_S = 300
@@ -38,7 +44,8 @@ def _sentences(quick: bool) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="about a minute: smaller inputs, fewer repeats")
-    parser.add_argument("--only", choices=ORDER, help="run one section")
+    parser.add_argument("--only", choices=ORDER + OPTIONAL,
+                        help="run one section (labeling_sim runs only this way)")
     parser.add_argument("--model", default=str(DEFAULT_MODEL), help="model directory [%(default)s]")
     args = parser.parse_args(argv)
     if not os.path.isfile(os.path.join(args.model, "metadata.json")):
@@ -68,10 +75,11 @@ def main(argv: list[str] | None = None) -> int:
         "api": lambda: api.run(clf, args.quick),
         "peer": lambda: peer.run(clf, sentences, args.quick),
         "training": lambda: training.run(budget_s=max(60.0, total - spent()), quick=args.quick),
+        "labeling_sim": lambda: labeling_sim.run(quick=args.quick, jobs=cores()),
     }
     failed = False
-    for name in ORDER:
-        if args.only and name != args.only:
+    for name in ORDER + OPTIONAL:
+        if (args.only and name != args.only) or (not args.only and name in OPTIONAL):
             continue
         log(f"section {name} (at {spent():.0f}s)")
         t0 = time.perf_counter()

@@ -6,6 +6,7 @@ figure the training run did not measure.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,8 @@ CONFUSION_PNG = "confusion_matrix.png"
 RELIABILITY_PNG = "reliability.png"
 COVERAGE_PNG = "coverage.png"
 CURVE_PNG = "learning_curve.png"
+# Written by `python -m benchmarks.labeling_sim` (committed with the benchmarks' results).
+LABELING_SIM = Path(__file__).resolve().parent.parent / "benchmarks" / "results" / "labeling_sim.json"
 
 
 def _finish(fig, ax, path: Path, xlabel: str, ylabel: str, title: str, legend: bool = True) -> None:
@@ -252,6 +255,34 @@ def _scope_lines(scope: dict[str, Any] | None) -> list[str]:
     return lines
 
 
+def _labeling_lines(path: Path = LABELING_SIM) -> list[str]:
+    """The labeling loop's measured pay-off, when ``benchmarks.labeling_sim`` has been run."""
+    try:
+        results = json.loads(Path(path).read_text(encoding="utf-8"))
+        rows = [r for r in results["mean"] if r.get("n_targets")]
+        settings = results["settings"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    if not rows:
+        return []
+    lines = [
+        "## Labeling your own text",
+        f"Measured by `python -m benchmarks.labeling_sim` ({results['machine']['date'][:10]}): a simulated "
+        "annotator labels the sentences the labeling loop (`framing-label`, `/review`) hands out from a corpus "
+        "part held out of training, and the model is refitted on the rest of the corpus plus those labels. "
+        f"Macro-F1 on the held-out part's test documents, mean over {', '.join(settings['targets'])}; random "
+        f"is the mean of {settings['random_repeats']} runs. The queue uses the margins of the model that "
+        "imported the text.",
+        "",
+        "| labels | parts | uncertainty | random | difference |",
+        "|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(f"| {r['budget']} | {r['n_targets']} | {r['uncertainty']:.3f} | {r['random_mean']:.3f} "
+                     f"| {r['difference']:+.3f} |")
+    return lines + [""]
+
+
 def render_card(metadata: dict[str, Any]) -> str:
     m = metadata["metrics"]
     data = metadata["training_data"]
@@ -323,6 +354,7 @@ def render_card(metadata: dict[str, Any]) -> str:
             "",
         ] + audit_markdown(audit["labels"], audit.get("real"))
     lines += _scope_lines(metadata.get("scope"))
+    lines += _labeling_lines()
     lines += [
         "## Limits",
         "- Trained on sentences written by the team to imitate news registers; real "
