@@ -193,7 +193,8 @@ def queue(
 ) -> list[dict[str, Any]]:
     """Up to ``n`` sentences for ``annotator``, held for them for ``hold_seconds``.
 
-    Items already held by this annotator come first (a reload resumes). A
+    Items already held by this annotator come first (a reload resumes);
+    ``uncertainty`` then gives in-scope sentences before flagged ones. A
     sentence is offered while fewer than the project's ``overlap`` other
     annotators have labeled or hold it; never one this annotator labeled,
     skipped or labeled a near-identical twin of, nor an adjudicated one.
@@ -223,7 +224,8 @@ def queue(
                 .where(Hold.sentence_id == Sentence.id, Hold.annotator == annotator,
                        Hold.skipped.is_(False), Hold.expires_at > now).scalar_subquery())
     if strategy == "uncertainty":
-        order = [Sentence.margin, Sentence.id]
+        # Out-of-scope sentences (flagged) are uncertain for a reason no label fixes: last.
+        order = [Sentence.flags != "", Sentence.margin, Sentence.id]
     else:
         # A shuffle fixed for this call (pages must not re-shuffle): a
         # multiplicative hash of the id with a fresh (or given) salt.

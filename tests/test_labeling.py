@@ -122,6 +122,15 @@ def test_random_queue_is_one_shuffle_across_pages(db, project):
     assert len(again) == 1 and again[0] not in first
 
 
+def test_uncertainty_gives_flagged_sentences_last(db, project, tiny_classifier):
+    german = ("Die Stadtverwaltung hat am Montag neue Hilfen für die Hochwasseropfer beschlossen. "
+              "Der Bürgermeister dankte allen freiwilligen Helfern für ihren Einsatz.")
+    with db.session() as session:
+        store.import_documents(session, store.get_project(session, project), [("de", german, {})], tiny_classifier)
+    flagged = [bool(item["flags"]) for item in _queue(db, "ann", n=20)]
+    assert flagged == sorted(flagged) and flagged.count(True) == 2
+
+
 def test_a_labeled_sentence_and_its_twin_are_not_offered_again(db, project):
     twin = next(i for i in _queue(db, "ann", n=20) if i["text"].startswith("Two people were hurt"))
     _label(db, twin["sentence_id"], "ann", "neutral")
