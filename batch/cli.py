@@ -75,6 +75,26 @@ def _chunks(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
         yield chunk
 
 
+_INPUT_OPTIONS = [
+    click.option("--id-field", default="id", show_default=True, help="JSONL/CSV field holding the document id."),
+    click.option("--text-field", default="text", show_default=True, help="JSONL/CSV field holding the text."),
+    click.option("--glob", "glob_pattern", default="**/*.txt", show_default=True,
+                 help="Files to take from directory inputs."),
+    click.option("--stdin-format", type=click.Choice(["jsonl", "csv", "txt"]), default="jsonl",
+                 show_default=True, help="What - (stdin) holds; txt means one document."),
+    click.option("--max-bytes", type=click.IntRange(1), default=5_000_000, show_default=True,
+                 help="Largest document or line; larger ones are bad records."),
+]
+
+
+def input_options(func):
+    """The reader options every command that reads corpora takes (framing-score, framing-label import):
+    id_field, text_field, glob_pattern, stdin_format, max_bytes."""
+    for option in reversed(_INPUT_OPTIONS):
+        func = option(func)
+    return func
+
+
 @click.command()
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("--output", "-o", required=True, help="Output file (.jsonl, .csv, .parquet) or - for stdout.")
@@ -88,14 +108,7 @@ def _chunks(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
               "project's model/artifacts/default].")
 @click.option("--errors", "errors_path", default=None,
               help="Bad records file [default: OUTPUT.errors.jsonl].")
-@click.option("--id-field", default="id", show_default=True, help="JSONL/CSV field holding the document id.")
-@click.option("--text-field", default="text", show_default=True, help="JSONL/CSV field holding the text.")
-@click.option("--glob", "glob_pattern", default="**/*.txt", show_default=True,
-              help="Files to take from directory inputs.")
-@click.option("--stdin-format", type=click.Choice(["jsonl", "csv", "txt"]), default="jsonl",
-              show_default=True, help="What - (stdin) holds; txt means one document.")
-@click.option("--max-bytes", type=click.IntRange(1), default=5_000_000, show_default=True,
-              help="Largest document or line; larger ones are bad records.")
+@input_options
 @click.option("--jobs", "-j", type=click.IntRange(1), default=1, show_default=True,
               help="Local worker processes (each loads the model once); workers for --scheduler local.")
 @click.option("--scheduler", default=None,

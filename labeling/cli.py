@@ -15,6 +15,7 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 from tqdm import tqdm
 
+from batch.cli import input_options
 from batch.inputs import BadRecord, InputOptions, check_inputs, iter_items
 from labeling import store
 from labeling.db import DATABASE_URL_ENV, Database, DatabaseError, database_url, describe, safe_url
@@ -94,14 +95,7 @@ def migrate(ctx: click.Context) -> None:
               "else model/artifacts/default].")
 @click.option("--errors", "errors_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write bad records here as JSON lines [default: only on stderr].")
-@click.option("--id-field", default="id", show_default=True, help="JSONL/CSV field holding the document id.")
-@click.option("--text-field", default="text", show_default=True, help="JSONL/CSV field holding the text.")
-@click.option("--glob", "glob_pattern", default="**/*.txt", show_default=True,
-              help="Files to take from directory inputs.")
-@click.option("--stdin-format", type=click.Choice(["jsonl", "csv", "txt"]), default="jsonl",
-              show_default=True, help="What - (stdin) holds; txt means one document.")
-@click.option("--max-bytes", type=click.IntRange(1), default=5_000_000, show_default=True,
-              help="Largest document or line; larger ones are bad records.")
+@input_options
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr [default: only on a terminal].")
 @click.pass_context
 def import_(ctx, inputs, project, overlap, model_dir, errors_path, id_field, text_field, glob_pattern,

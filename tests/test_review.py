@@ -8,11 +8,9 @@ through the API (stored labels, skips, gold), not just on the page.
 
 from __future__ import annotations
 
-import shutil
 from html.parser import HTMLParser
-from pathlib import Path
-from urllib.parse import urlsplit
 
+import browser as browser_support
 import pytest
 import requests
 
@@ -20,14 +18,7 @@ from model.labels import DISPLAY, LABELS
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-if not (CHROMIUM.is_file() or shutil.which(str(CHROMIUM))):
-    pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)", allow_module_level=True)
-
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-TIMEOUT_MS = 15_000
+browser_support.require()
 # Written for these tests; three sentences each, none near-identical to another.
 DOCUMENTS = [
     {"id": "ferry", "source": "team", "text": (
@@ -48,47 +39,14 @@ NAMES = {label: DISPLAY[label]["name"] for label in LABELS}
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+    with browser_support.launch() as chromium:
         yield chromium
-        chromium.close()
 
 
-class Tab:
-    """A page on /review plus every request it made and every console error / CSP report."""
+class Tab(browser_support.Tab):
+    """The review page at ``/review``."""
 
-    def __init__(self, browser, base_url: str):
-        self.base_url = base_url
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
-        self.context.set_default_timeout(TIMEOUT_MS)
-        self.page = self.context.new_page()
-        self.requests: list = []
-        self.console_errors: list[str] = []
-        self.page.on("request", self._on_request)
-        self.page.on("console", self._on_console)
-        self.page.on("pageerror", self._on_console)
-
-    def _on_request(self, request) -> None:
-        self.requests.append(request)
-
-    def _on_console(self, message) -> None:
-        if getattr(message, "type", "error") == "error":
-            self.console_errors.append(getattr(message, "text", None) or str(message))
-
-    def open(self):
-        self.page.goto(self.base_url + "/review")
-        self.page.wait_for_selector("body.js-ready")
-        return self.page
-
-    def close(self) -> None:
-        self.context.close()
-        origin = urlsplit(self.base_url)
-        for req in self.requests:
-            parts = urlsplit(req.url)
-            assert (parts.scheme, parts.hostname, parts.port) == ("http", origin.hostname, origin.port), req.url
-        # The browser logs every 4xx response; the 401 test expects one.
-        errors = [e for e in self.console_errors if "Failed to load resource" not in e]
-        assert errors == []  # no script errors, no CSP violations
+    PATH = "/review"
 
 
 @pytest.fixture

@@ -9,63 +9,31 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
+import browser as browser_support
 import pytest
 import requests
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parent.parent
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-if not (CHROMIUM.is_file() or shutil.which(str(CHROMIUM))):
-    pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)", allow_module_level=True)
-
+browser_support.require()
 ARTICLE = (Path(__file__).resolve().parent / "data" / "sample_article.txt").read_text(encoding="utf-8")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 CSV_HEADER = ["index", "start", "end", "label", "confidence",
               "p_pro_russia", "p_neutral", "p_pro_ukraine", "flags", "text"]
-TIMEOUT_MS = 15_000
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+    with browser_support.launch() as chromium:
         yield chromium
-        chromium.close()
 
 
-class Tab:
-    """A page plus everything it requested and every console error / CSP report."""
-
-    def __init__(self, browser, base_url: str, width: int = 1280, height: int = 900):
-        self.base_url = base_url
-        self.context = browser.new_context(viewport={"width": width, "height": height}, accept_downloads=True)
-        self.context.set_default_timeout(TIMEOUT_MS)
-        self.page = self.context.new_page()
-        self.requests: list[sync_api.Request] = []
-        self.console_errors: list[str] = []
-        self.page.on("request", self._on_request)
-        self.page.on("console", self._on_console)
-        self.page.on("pageerror", self._on_console)
-
-    def _on_request(self, request) -> None:
-        self.requests.append(request)
-
-    def _on_console(self, message) -> None:
-        if getattr(message, "type", "error") == "error":
-            self.console_errors.append(getattr(message, "text", None) or str(message))
-
-    def open(self) -> sync_api.Page:
-        self.page.goto(self.base_url + "/")
-        self.page.wait_for_selector("body.js-ready")
-        return self.page
+class Tab(browser_support.Tab):
+    """The analyst page at ``/``."""
 
     def analyze(self, text: str) -> None:
         self.page.fill("#article-text", text)
@@ -73,18 +41,6 @@ class Tab:
             self.page.click("#analyze")
         info.value.finished()
         self.page.wait_for_function("() => !document.querySelector('#analyze').disabled")
-
-    def close(self) -> None:
-        self.context.close()
-        origin = urlsplit(self.base_url)
-        for req in self.requests:
-            parts = urlsplit(req.url)
-            assert parts.scheme in ("http", "blob", "data"), req.url
-            if parts.scheme == "http":
-                assert (parts.hostname, parts.port) == (origin.hostname, origin.port), req.url
-        # The browser logs every 4xx response; the error tests expect those.
-        errors = [e for e in self.console_errors if "Failed to load resource" not in e]
-        assert errors == []  # no script errors, no CSP violations
 
 
 @pytest.fixture
