@@ -168,6 +168,51 @@ def import_(ctx, inputs, project, overlap, model_dir, errors_path, id_field, tex
 
 
 @main.command()
+@click.option("--project", "-p", required=True, help="Project to re-score.")
+@click.option("--model", "model_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              envvar="FRAMING_MODEL_DIR", help="Model to score with [default: $FRAMING_MODEL_DIR, "
+              "else model/artifacts/default].")
+@click.option("--progress/--no-progress", default=None, help="Progress bar on stderr [default: only on a terminal].")
+@click.pass_context
+def rescore(ctx, project, model_dir, progress) -> None:
+    """Score the project's sentences again with another model (e.g. after retrain).
+
+    The uncertainty queue orders by the stored scores: after a retrain, fresh
+    scores point annotators at what the new model is unsure of. Labels and
+    sentence ids are untouched.
+
+    \b
+    Example:
+        framing-label rescore --project demo --model models/demo
+    """
+    try:
+        classifier = Classifier.from_dir(resolve_model_dir(model_dir))
+    except (ArtifactError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    db = _open_database(ctx)
+    _project(db, project)
+    with db.session() as session:
+        total = store.progress(session, store.get_project(session, project))["documents"]
+    done_docs = done_sentences = 0
+    mismatched: list[str] = []
+    after: int | None = 0
+    with tqdm(total=total, unit="doc", file=sys.stderr, desc=f"re-scoring {project}",
+              disable=progress is False or (progress is None and not sys.stderr.isatty())) as bar:
+        while after is not None:
+            with db.session() as session:
+                docs, sentences, missed, after = store.rescore(session, store.get_project(session, project),
+                                                               classifier, after)
+            done_docs += docs
+            done_sentences += sentences
+            mismatched += missed
+            bar.update(docs)
+    for doc_id in mismatched:
+        click.echo(f"not re-scored: {doc_id}: the splitter now cuts it differently", err=True)
+    click.echo(f"re-scored {done_sentences:,} sentences in {done_docs - len(mismatched):,} documents of {project} "
+               f"with {classifier.info['version']}; {len(mismatched):,} documents kept their old scores")
+
+
+@main.command()
 @click.option("--project", "-p", required=True, help="Project to export.")
 @click.option("--output", "-o", default="-", show_default=True, help="CSV file, or - for stdout.")
 @click.pass_context

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Sequence
 
-from sqlalchemy import BigInteger, cast, delete, func, literal, or_, select, update
+from sqlalchemy import BigInteger, cast, delete, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -174,6 +174,36 @@ def import_documents(
     return result
 
 
+def rescore(session: Session, project: Project, classifier, after_id: int = 0, limit: int = 200
+             ) -> tuple[int, int, list[str], int | None]:
+    """Re-score up to ``limit`` documents with id > ``after_id`` with ``classifier``.
+
+    Sentence ids (and so labels) stay; only predictions, flags and the model
+    version change. A document the splitter now cuts differently keeps its old
+    scores and is reported. Returns (documents, sentences, mismatched doc ids,
+    the last document id or None when done), so callers commit in chunks.
+    """
+    documents = session.scalars(select(Document).where(Document.project_id == project.id, Document.id > after_id)
+                                .order_by(Document.id).limit(limit)).all()
+    if not documents:
+        return 0, 0, [], None
+    scored = classifier.predict_texts([d.text for d in documents])
+    version = classifier.info["version"]
+    n_sentences, mismatched = 0, []
+    for document, predictions in zip(documents, scored):
+        old = document.sentences
+        if [(s.position, s.text) for s in old] != [(p.index, p.text) for p in predictions]:
+            mismatched.append(document.doc_key)
+            continue
+        for sentence, p in zip(old, predictions):
+            fresh = _sentence_row(project.id, document.id, p, version)
+            for column in ("label", "confidence", "margin", "p_pro_russia", "p_neutral", "p_pro_ukraine",
+                           "flags", "flagged", "model_version"):
+                setattr(sentence, column, getattr(fresh, column))
+        n_sentences += len(old)
+    return len(documents), n_sentences, mismatched, documents[-1].id
+
+
 def _sentence_row(project_id: int, document_id: int, p, version: str) -> Sentence:
     probs = p.probabilities
     top = sorted(probs.values(), reverse=True)
@@ -181,7 +211,8 @@ def _sentence_row(project_id: int, document_id: int, p, version: str) -> Sentenc
         project_id=project_id, document_id=document_id, position=p.index, start=p.start, end=p.end,
         text=p.text, norm=norm_key(p.text), label=p.label, confidence=p.confidence,
         margin=round(top[0] - top[1], 6), p_pro_russia=probs["pro_russia"], p_neutral=probs["neutral"],
-        p_pro_ukraine=probs["pro_ukraine"], flags=";".join(p.flags), model_version=version,
+        p_pro_ukraine=probs["pro_ukraine"], flags=";".join(p.flags), flagged=bool(p.flags),
+        model_version=version,
     )
 
 
@@ -220,47 +251,52 @@ def queue(
     held = (select(func.count()).select_from(Hold)
             .where(Hold.sentence_id == Sentence.id, Hold.annotator != annotator,
                    Hold.skipped.is_(False), Hold.expires_at > now).scalar_subquery())
-    own_hold = (select(func.count()).select_from(Hold)
-                .where(Hold.sentence_id == Sentence.id, Hold.annotator == annotator,
-                       Hold.skipped.is_(False), Hold.expires_at > now).scalar_subquery())
+    # Fetched first: few rows, and a literal list lets the database start from them.
+    held_ids = list(session.scalars(select(Hold.sentence_id).where(
+        Hold.project_id == project.id, Hold.annotator == annotator, Hold.skipped.is_(False), Hold.expires_at > now)))
     if strategy == "uncertainty":
-        # Out-of-scope sentences (flagged) are uncertain for a reason no label fixes: last.
-        order = [Sentence.flags != "", Sentence.margin, Sentence.id]
+        # Out-of-scope sentences (flagged) are uncertain for a reason no label
+        # fixes: last. This order is the (project, flagged, margin, id) index's,
+        # so the database reads candidates in order and stops at the page size.
+        order = [Sentence.flagged, Sentence.margin, Sentence.id]
     else:
         # A shuffle fixed for this call (pages must not re-shuffle): a
         # multiplicative hash of the id with a fresh (or given) salt.
         salt = random.Random(seed).randrange(1, 2**31)
         key = cast(Sentence.id, BigInteger) * literal(2654435761, BigInteger) + literal(salt, BigInteger)
         order = [key % literal(4294967291, BigInteger), Sentence.id]
-    base = (
-        select(Sentence)
-        .where(
-            Sentence.project_id == project.id,
-            Sentence.id.not_in(mine), Sentence.id.not_in(skipped), Sentence.norm.not_in(my_norms),
-            Sentence.id.not_in(select(Gold.sentence_id)),
-            or_(own_hold > 0, (others + held) < project.overlap),
-        )
-        .order_by(own_hold.desc(), *order)
-    )
+    open_to_me = [
+        Sentence.project_id == project.id,
+        Sentence.id.not_in(mine), Sentence.id.not_in(skipped), Sentence.norm.not_in(my_norms),
+        Sentence.id.not_in(select(Gold.sentence_id)),
+    ]
+    # What this annotator already holds comes first (a reload resumes), then the rest in order.
+    queries = [
+        select(Sentence).where(*open_to_me, Sentence.id.in_(held_ids)).order_by(*order),
+        select(Sentence).where(*open_to_me, Sentence.id.not_in(held_ids), (others + held) < project.overlap)
+        .order_by(*order),
+    ]
     # Near-identical to one this annotator labeled, or to one already in this batch.
     known = NearDuplicates()
     for (text,) in session.execute(select(labeled.text).join(Label, Label.sentence_id == labeled.id)
                                    .where(labeled.project_id == project.id, Label.annotator == annotator)):
         known.add(_tokens(text))
     picked: list[Sentence] = []
-    offset, page = 0, max(4 * n, 50)
-    while len(picked) < n:
-        batch = session.scalars(base.offset(offset).limit(page)).all()
-        if not batch:
-            break
-        offset += page
-        for sentence in batch:
-            tokens = _tokens(sentence.text)
-            if known.seen(tokens):
-                continue
-            picked.append(sentence)
-            known.add(tokens)
-            if len(picked) == n:
+    page = max(4 * n, 50)
+    for query in queries:
+        offset = 0
+        while len(picked) < n:
+            batch = session.scalars(query.offset(offset).limit(page)).all()
+            offset += page
+            for sentence in batch:
+                tokens = _tokens(sentence.text)
+                if known.seen(tokens):
+                    continue
+                picked.append(sentence)
+                known.add(tokens)
+                if len(picked) == n:
+                    break
+            if len(batch) < page:
                 break
     expires = now + timedelta(seconds=hold_seconds)
     for sentence in picked:

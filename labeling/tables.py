@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -57,6 +58,7 @@ class Sentence(Base):
     __table_args__ = (
         UniqueConstraint("document_id", "position", name="uq_sentences_document_position"),
         Index("ix_sentences_project_margin", "project_id", "margin"),
+        Index("ix_sentences_queue", "project_id", "flagged", "margin", "id"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
@@ -75,6 +77,8 @@ class Sentence(Base):
     p_neutral: Mapped[float] = mapped_column(Float)
     p_pro_ukraine: Mapped[float] = mapped_column(Float)
     flags: Mapped[str] = mapped_column(String(100), default="")
+    # Any scope flag: the uncertainty queue gives these last (revision 0002).
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     model_version: Mapped[str] = mapped_column(String(100))
     document: Mapped[Document] = relationship(back_populates="sentences")
 

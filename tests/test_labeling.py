@@ -78,6 +78,36 @@ def test_migrations_build_the_schema_from_an_empty_database(database_url):
         database.dispose()
 
 
+def test_upgrading_keeps_the_data_and_fills_new_columns(database_url):
+    """0001 -> head on a database that holds sentences: revision 0002 derives `flagged` from `flags`."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from labeling.db import _alembic_config
+
+    database = Database(database_url)
+    try:
+        command.upgrade(_alembic_config(database.engine), "0001")
+        with database.engine.begin() as connection:
+            connection.execute(text("INSERT INTO projects (id, name, overlap, created_at) VALUES (1, 'p', 1, :t)"),
+                               {"t": store.utcnow()})
+            connection.execute(text("INSERT INTO documents (id, project_id, doc_key, text, meta, created_at) "
+                                    "VALUES (1, 1, 'd', 'x', '{}', :t)"), {"t": store.utcnow()})
+            for sid, flags in ((1, ""), (2, "off_topic")):
+                connection.execute(text(
+                    "INSERT INTO sentences (id, project_id, document_id, position, start, \"end\", text, norm, label, "
+                    "confidence, margin, p_pro_russia, p_neutral, p_pro_ukraine, flags, model_version) VALUES "
+                    "(:id, 1, 1, :id, 0, 1, 'x', 'n', 'neutral', 0.5, 0.1, 0.2, 0.5, 0.3, :flags, 'v')"),
+                    {"id": sid, "flags": flags})
+        database.ensure_schema()
+        assert current_revision(database.engine) == head_revision() != "0001"
+        with database.engine.connect() as connection:
+            rows = connection.execute(text("SELECT id, flagged FROM sentences ORDER BY id")).all()
+        assert [(sid, bool(flagged)) for sid, flagged in rows] == [(1, False), (2, True)]
+    finally:
+        database.dispose()
+
+
 def test_import_scores_sentences_and_never_duplicates_a_document(db, project, tiny_classifier):
     with db.session() as session:
         target = store.get_project(session, project)
@@ -360,3 +390,27 @@ def test_cli_retrain_measures_before_and_after_on_an_aside_set(runner, database_
         assert 0 <= summary[when]["macro_f1"] <= 1
         assert f"{when:10}{summary[when]['macro_f1']:>10.3f}" in result.output
     assert summary["after"]["macro_f1"] >= summary["before"]["macro_f1"]
+
+
+def test_cli_rescore_refreshes_predictions_and_keeps_labels(runner, database_url, tiny_model, default_model,
+                                                            tmp_path):
+    docs = tmp_path / "docs.jsonl"
+    docs.write_text("\n".join(json.dumps({"id": k, "text": t}) for k, t in DOCS) + "\n", encoding="utf-8")
+    assert _invoke(runner, database_url, "import", str(docs), "-p", "desk", "--model", str(tiny_model)).exit_code == 0
+    db = Database(database_url)
+    try:
+        with db.session() as session:
+            target = store.get_project(session, "desk")
+            first = store.queue(session, target, "ann", 1)[0]
+            store.set_label(session, target, first["sentence_id"], "ann", "pro_russia")
+        result = _invoke(runner, database_url, "rescore", "-p", "desk", "--model", str(default_model))
+        version = Classifier.from_dir(default_model).info["version"]
+        assert result.exit_code == 0, result.output
+        assert f"re-scored 10 sentences in 3 documents of desk with {version}; 0 documents kept" in result.output
+        with db.session() as session:
+            target = store.get_project(session, "desk")
+            items = store.queue(session, target, "bob", 20)
+            assert {i["suggestion"]["model_version"] for i in items} == {version}
+            assert store.label_matrix(session, target) == {first["sentence_id"]: {"ann": "pro_russia"}}
+    finally:
+        db.dispose()

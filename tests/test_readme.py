@@ -95,7 +95,7 @@ def test_labeling_commands_run(workdir, tiny_model, tmp_path):
     tiny = str(ROOT / "tests" / "data" / "tiny.csv")
     commands = [c for c in _commands("framing-") if c.startswith("framing-label") or " labels.csv" in c]
     assert [c.split()[1] for c in commands if c.startswith("framing-label")] == [
-        "import", "progress", "agreement", "export", "retrain"]
+        "import", "progress", "agreement", "export", "retrain", "rescore"]
     for command in commands:
         args = shlex.split(command.replace("training/data", tiny))
         if args[1] in ("retrain",) or args[0] == "framing-train":
