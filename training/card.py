@@ -271,8 +271,8 @@ def _labeling_lines(path: Path = LABELING_SIM) -> list[str]:
         "annotator labels the sentences the labeling loop (`framing-label`, `/review`) hands out from a corpus "
         "part held out of training, and the model is refitted on the rest of the corpus plus those labels. "
         f"Macro-F1 on the held-out part's test documents, mean over {', '.join(settings['targets'])}; random "
-        f"is the mean of {settings['random_repeats']} runs. The queue uses the margins of the model that "
-        "imported the text.",
+        f"is the mean of {settings['random_repeats']} runs. The queue keeps the margins of the model that "
+        "imported the text (no `framing-label rescore` between budgets).",
         "",
         "| labels | parts | uncertainty | random | difference |",
         "|---|---|---|---|---|",
