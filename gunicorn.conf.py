@@ -1,6 +1,9 @@
 """gunicorn settings for the framing API (``gunicorn -c gunicorn.conf.py``).
 
 HOST/PORT pick the bind address, WEB_CONCURRENCY the workers (default: cores).
+Workers are gevent-based (service.worker): a connection waiting on a slow or
+silent client costs a greenlet, not a worker, and a client silent for
+FRAMING_CLIENT_TIMEOUT seconds (default 30) gets a 408 or is disconnected.
 Each worker builds the app, so each loads and verifies the model once. Sending
 HUP to the master starts new workers, which load the model found at
 FRAMING_MODEL_DIR *then*, and retires the old ones after their requests finish:
@@ -15,10 +18,13 @@ import tempfile
 wsgi_app = "service.app:create_app()"
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
-worker_class = "sync"
+worker_class = "service.worker.GuardedGeventWorker"
+worker_connections = 1000
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = 30
-keepalive = 5
+# One request per connection: a pipelined second request is never read, and a
+# connection left open after its answer holds nothing.
+keepalive = 0
 max_requests = 5000
 max_requests_jitter = 500
 # Request-line and header limits (gunicorn's defaults, stated for the reader).

@@ -34,6 +34,7 @@ _ERRORS = {
         "Content-Length, or bytes that are not UTF-8."
     ),
     401: "FRAMING_API_KEYS is set and the request has no valid bearer key.",
+    408: "The client sent nothing of the body for FRAMING_CLIENT_TIMEOUT seconds (default 30).",
     413: "The body is larger than FRAMING_MAX_CONTENT_LENGTH.",
     415: "A content type other than application/json or text/plain; charset=utf-8.",
     422: "Missing, wrong-typed, empty or too long fields, unknown fields, or too many sentences.",

@@ -6,9 +6,19 @@ no JavaScript, CDN or network access is needed to read it.
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, current_app, render_template
+from markupsafe import Markup, escape
 
 bp = Blueprint("docs", __name__)
+_CODE_SPAN = re.compile(r"(`{1,2})([^`\n]+?)\1")
+
+
+@bp.app_template_filter("code_spans")
+def code_spans(text) -> Markup:
+    """Docstrings mark names with backticks; show them as code, escape the rest."""
+    return Markup(_CODE_SPAN.sub(lambda m: f"<code>{m.group(2)}</code>", str(escape(text or ""))))
 
 
 def _resolve(spec: dict, node):

@@ -17,6 +17,7 @@ _MESSAGES = {
     401: "A valid API key is required (Authorization: Bearer <key>).",
     404: "No such endpoint.",
     405: "This method is not allowed on this endpoint.",
+    408: "The client stopped sending its request; send the whole body without long pauses.",
     413: "The request body is too large.",
     415: "Send application/json or text/plain; charset=utf-8.",
     422: "Invalid request body.",

@@ -53,6 +53,7 @@ _ERRORS = {
     403: "The API key is named and the request asks to act as another annotator.",
     404: "No such project, sentence or label.",
     409: "A concurrent change to the same item; retry.",
+    408: "The client sent nothing of the body for FRAMING_CLIENT_TIMEOUT seconds (default 30).",
     413: "The body is larger than FRAMING_MAX_CONTENT_LENGTH.",
     415: "A content type other than application/json.",
     422: "Missing, wrong-typed or invalid fields.",
@@ -126,7 +127,7 @@ def list_projects():
 @blp.route("/<project>/documents", methods=["POST"])
 @blp.arguments(ImportRequestSchema)
 @blp.response(201, ImportResponseSchema)
-@_errors(400, 413, 415, 401, 422, 503)
+@_errors(400, 408, 413, 415, 401, 422, 503)
 def import_documents(body: dict, project: str):
     """Split and score documents with the loaded model and store them for labeling.
 
@@ -168,7 +169,7 @@ def queue(args: dict, project: str):
 @blp.arguments(LabelRequestSchema)
 @blp.response(201, LabelSchema)
 @blp.alt_response(200, schema=LabelSchema, description="The annotator changed an earlier label.")
-@_errors(400, 413, 415, 401, 403, 404, 409, 422, 503)
+@_errors(400, 408, 413, 415, 401, 403, 404, 409, 422, 503)
 def label(body: dict, project: str):
     """Label a sentence: 201 for a new label, 200 when the annotator changes theirs (history kept)."""
     who = annotator(body.get("annotator"))
@@ -192,7 +193,7 @@ def undo(args: dict, project: str, sentence_id: int):
 @blp.route("/<project>/skips", methods=["POST"])
 @blp.arguments(SkipRequestSchema)
 @blp.response(204)
-@_errors(400, 413, 415, 401, 403, 404, 422, 503)
+@_errors(400, 408, 413, 415, 401, 403, 404, 422, 503)
 def skip(body: dict, project: str):
     """Skip a sentence: never offered to this annotator again; others may still get it."""
     who = annotator(body.get("annotator"))
@@ -205,7 +206,7 @@ def skip(body: dict, project: str):
 @blp.arguments(GoldRequestSchema)
 @blp.response(201, GoldSchema)
 @blp.alt_response(200, schema=GoldSchema, description="An earlier adjudication was replaced.")
-@_errors(400, 413, 415, 401, 403, 404, 422, 503)
+@_errors(400, 408, 413, 415, 401, 403, 404, 422, 503)
 def gold(body: dict, project: str, sentence_id: int):
     """Adjudicate: the gold label wins over the annotators' majority in export."""
     who = annotator(body.get("annotator"))

@@ -55,7 +55,8 @@ def _body(req) -> bytes:
     gunicorn marks its input as terminated and hands over what arrived before
     the client stopped sending; a cut body must not be scored as if whole.
     Broken chunked framing raises from the server's reader: a 400, not a 500;
-    a chunked body over FRAMING_MAX_CONTENT_LENGTH is a 413, not a cut body.
+    a chunked body over FRAMING_MAX_CONTENT_LENGTH is a 413, not a cut body;
+    a client that went silent mid-body (service.worker's deadline) is a 408.
     """
     limit = req.max_content_length
     try:
@@ -65,14 +66,24 @@ def _body(req) -> bytes:
             req.environ["wsgi.input"].read(1)
         )
     except HTTPException:
+        if _stalled(req):
+            abort(408)
         raise  # 413 over the size limit, 400 when the client went away
     except Exception:
+        if _stalled(req):
+            abort(408)
         abort(400, message="The request body could not be read (broken chunked transfer encoding).")
+    if _stalled(req):
+        abort(408)
     if over:
         abort(413)
     if req.content_length is not None and len(raw) < req.content_length:
         abort(400, message=f"The body ended after {len(raw)} of {req.content_length} bytes (Content-Length).")
     return raw
+
+
+def _stalled(req) -> bool:
+    return bool(getattr(req.environ.get("gunicorn.socket"), "stalled", False))
 
 
 class ArticleBlueprint(Blueprint):

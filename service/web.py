@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, render_template, send_from_directory
 
 from model.labels import DISPLAY, LABELS
 from model.scope import FLAG_DISPLAY
@@ -38,3 +38,10 @@ def review():
         label_list=_label_list(),
         flags=FLAG_DISPLAY,
     )
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page links; answer with the SVG icon."""
+    return send_from_directory(current_app.static_folder, "favicon.svg",
+                               mimetype="image/svg+xml", max_age=86400)

@@ -220,6 +220,18 @@ def test_metrics_count_requests_and_labels(client):
     assert "Kharkiv" not in text
 
 
+def test_metrics_content_type_names_one_charset(client):
+    content_type = client.get("/metrics").headers["Content-Type"]
+    assert content_type.startswith("text/plain; version=") and content_type.count("charset") == 1
+
+
+def test_favicon_is_served_and_linked(client):
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml" and b"<svg" in icon.data
+    for page in ("/", "/review", "/docs"):
+        assert 'rel="icon" href="/static/favicon.svg"' in client.get(page).get_data(as_text=True)
+
+
 def test_config_errors_name_the_variable(tiny_model, monkeypatch):
     monkeypatch.setenv("FRAMING_MAX_SENTENCES", "many")
     with pytest.raises(ValueError, match="FRAMING_MAX_SENTENCES must be a positive integer"):
@@ -267,6 +279,9 @@ def test_docs_page_is_self_contained(client):
     assert "/v1/predict" in html and "text/plain" in html
     assert "http://" not in html and "https://" not in html
     assert "script-src 'self'" in r.headers["Content-Security-Policy"]
+    # Docstrings' ``names`` are shown as code, not as literal backticks; the rest stays escaped.
+    assert "`" not in html and "<code>{&#34;text&#34;: ...}</code>" in html
+    assert "<script" not in html.split("</head>", 1)[1]
 
 
 def test_unexpected_error_is_json_500_without_details(tiny_model, monkeypatch):
