@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from batch.inputs import Record
+from batch.outputs import json_line
 from model.artifact import METADATA_FILE, MODEL_FILE
 from model.classifier import Classifier, SentencePrediction
 from model.labels import LABELS
@@ -70,13 +71,13 @@ def _sentence_rows(doc_id: str, predictions: list[SentencePrediction]) -> list[d
 def score_chunk(source: dict[str, Any], records: list[Record], granularity: str) -> list[tuple[str, int, Any]]:
     """Score records; returns ``(id, n_sentences, payload)`` per record.
 
-    The payload is a JSON line (document granularity) or a list of row dicts.
+    The payload is a JSON line as bytes (document granularity) or a list of row dicts.
     """
     model = _model(source)
     out = []
     for record, predictions in zip(records, model.predict_texts([r.text for r in records])):
         if granularity == "document":
-            payload: Any = json.dumps(document_record(record.id, model.info, predictions), ensure_ascii=False)
+            payload: Any = json_line(document_record(record.id, model.info, predictions))
         else:
             payload = _sentence_rows(record.id, predictions)
         out.append((record.id, len(predictions), payload))

@@ -1,12 +1,14 @@
 """`python -m benchmarks.load`: bounded load on gunicorn from 127.0.0.1, in figures.
 
 1. 10,000 POST /v1/predict of a ~600-word article at concurrency 1, 8 and 32
-   (2 sync workers): failed requests, throughput, p50/p95/p99 per level, and
+   (2 workers of the configured gevent class): failed requests, throughput, p50/p95/p99 per level, and
    the workers' RSS over the first and the last thousand requests (worker
    recycling is off through GUNICORN_CMD_ARGS: a recycled worker starts small
    again and would hide a leak).
 2. SIGKILL one worker in the middle of a run: failed requests against the
    requests in flight, and whether the master replaced the worker.
+3. The same levels with gunicorn's sync workers (the setup before gevent), so
+   the choice of worker class rests on figures from the same run.
 
 Prints the figures and writes ``benchmarks/results/load.json``. That a killed
 worker is replaced and few requests fail is tested in
@@ -231,9 +233,10 @@ def kill_one_worker_mid_load(port: int, master_pid: int, concurrency: int, n: in
     }
 
 
-def run_levels(model_dir: Path, log_dir: Path) -> dict:
-    srv = Server(model_dir, env={"GUNICORN_CMD_ARGS": "--max-requests 0", "FRAMING_API_KEYS": ""}, workers=2)
-    srv.start(log_dir / "load.log")
+def run_levels(model_dir: Path, log_dir: Path, worker_class: str | None = None) -> dict:
+    args = "--max-requests 0" + (f" --worker-class {worker_class}" if worker_class else "")
+    srv = Server(model_dir, env={"GUNICORN_CMD_ARGS": args, "FRAMING_API_KEYS": ""}, workers=2)
+    srv.start(log_dir / f"load-{worker_class or 'configured'}.log")
     try:
         load = Load(srv.port, expected_sentences(srv.url))
         pids_before = set(worker_rss(srv.proc.pid))
@@ -281,13 +284,16 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(load["worker_rss_all_workers"]), flush=True)
         kill = run_kill(args.model, Path(tmp))
         print(json.dumps(kill), flush=True)
+        print("the same levels with sync workers:", flush=True)
+        sync = run_levels(args.model, Path(tmp), worker_class="sync")
     result = {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": machine(),
-        "server": f"gunicorn -c gunicorn.conf.py, 2 sync workers, model {args.model}",
+        "server": f"gunicorn -c gunicorn.conf.py, 2 gevent workers (service.worker), model {args.model}",
         "article_words": len(ARTICLE.split()),
         "load": load,
         "worker_sigkill": kill,
+        "sync_workers_for_comparison": {"levels": sync["levels"], "failed": sync["failed"]},
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "load.json").write_text(json.dumps(result, indent=2) + "\n")

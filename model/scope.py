@@ -77,7 +77,7 @@ class LanguageCheck:
 
     @staticmethod
     def plainly_english(sentence: str) -> bool:
-        words = set(sentence.lower().split())
+        words = sentence.lower().split()  # intersection() takes the list: no set of it needed
         strong = len(_STRONG.intersection(words))
         if strong < 2 and not (strong and len(_WEAK.intersection(words)) >= 2):
             return False
@@ -95,8 +95,8 @@ class LanguageCheck:
     def is_not_english(self, sentence: str) -> bool:
         if self.plainly_english(sentence):
             return False
-        letters = len(_LETTER.findall(sentence))
-        if letters and len(_LATIN_LETTER.findall(sentence)) < letters / 2:
+        letters = _LETTER.subn("", sentence)[1]  # counts without a list of every letter
+        if letters and _LATIN_LETTER.subn("", sentence)[1] < letters / 2:
             return True  # mostly Cyrillic, CJK, Arabic... script
         guesses = self.languages(sentence)
         if not guesses or guesses[0][0] == "en":

@@ -110,18 +110,68 @@ def _sentence_offsets(block: str) -> list[tuple[int, int]]:
     return offsets or [(0, len(block))]
 
 
+# Blingfire always ends a sentence at U+2029 (paragraph separator) and keeps
+# it at the end of that sentence, so a document's blocks joined by it go
+# through blingfire in one call (its per-call cost in Python is most of the
+# splitter's time), and every sentence still belongs to one block. The space
+# after it makes the next block read as the start of a text ("Rep. Adam
+# Smith" stays whole, as it does block by block).
+_BLOCK_BREAK = "\u2029 "
+
+
+def _document_offsets(safe: str, blocks: list[tuple[int, int]]) -> list[tuple[int, int]] | None:
+    """Sentence offsets for all blocks at once, as :func:`_sentence_offsets` gives them per block.
+
+    None when blingfire's answer cannot be mapped back cleanly (a sentence
+    altered or across a block break); the caller then goes block by block.
+    """
+    parts = [safe[start:end].rstrip() for start, end in blocks]
+    joined = _BLOCK_BREAK.join(parts)
+    try:
+        sentences = blingfire.text_to_sentences(joined).split("\n")
+    except Exception:  # blingfire asserts on some degenerate input
+        return None
+    offsets: list[tuple[int, int]] = []
+    k, base = 0, 0  # the block being read and its start in ``joined``
+    block_end = len(parts[0])
+    cursor = 0
+    blocks_seen = set()
+    for sentence in sentences:
+        if not sentence:
+            continue
+        start = joined.find(sentence, cursor)
+        if start < 0:
+            return None
+        end = start + len(sentence)
+        while start >= block_end + len(_BLOCK_BREAK) and k + 1 < len(parts):  # past this block and its break
+            base = block_end + len(_BLOCK_BREAK)
+            k += 1
+            block_end = base + len(parts[k])
+        if end > block_end + (len(_BLOCK_BREAK) if k + 1 < len(parts) else 0):
+            return None  # a sentence across a block break
+        offsets.append((blocks[k][0] + start - base, blocks[k][0] + min(end, block_end) - base))
+        blocks_seen.add(k)
+        cursor = end
+    # Block by block, a block without sentences is kept whole; let that path decide.
+    return offsets if len(blocks_seen) == len(parts) else None
+
+
 def split_sentences(text: str) -> list[Span]:
     """Split ``text`` into sentences; never raises, offsets always slice back."""
     if not isinstance(text, str):
         raise TypeError(f"expected str, got {type(text).__name__}")
     safe = _UNSAFE.sub(" ", text)
+    blocks = [(a, b) for a, b in _blocks(safe) if safe[a:b].strip()]
+    if not blocks:
+        return []
+    found = _document_offsets(safe, blocks)
+    if found is None:
+        found = [(block_start + rel_start, block_start + rel_end)
+                 for block_start, block_end in blocks
+                 for rel_start, rel_end in _sentence_offsets(safe[block_start:block_end])]
     spans: list[Span] = []
-    for block_start, block_end in _blocks(safe):
-        block = safe[block_start:block_end]
-        if not block.strip():
-            continue
-        for rel_start, rel_end in _sentence_offsets(block):
-            start, end = _trim(safe, block_start + rel_start, block_start + rel_end)
-            if start < end:
-                spans.append(Span(start, end, text[start:end]))
+    for abs_start, abs_end in found:
+        start, end = _trim(safe, abs_start, abs_end)
+        if start < end:
+            spans.append(Span(start, end, text[start:end]))
     return spans

@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from model import sentences
 from model.sentences import split_sentences
 
 CASES = [
@@ -86,3 +87,37 @@ def test_no_word_is_lost(parts):
     spans = split_sentences(text)
     covered = "".join(text[s.start:s.end] for s in spans)
     assert "".join(covered.split()) == "".join(text.split()).replace("\u2022", "")
+
+
+def _block_by_block(text: str) -> list:
+    """The splitter as it was before one blingfire call per document: one per block."""
+    safe = sentences._UNSAFE.sub(" ", text)
+    spans = []
+    for block_start, block_end in sentences._blocks(safe):
+        if not safe[block_start:block_end].strip():
+            continue
+        for rel_start, rel_end in sentences._sentence_offsets(safe[block_start:block_end]):
+            start, end = sentences._trim(safe, block_start + rel_start, block_start + rel_end)
+            if start < end:
+                spans.append(sentences.Span(start, end, text[start:end]))
+    return spans
+
+
+_PIECES = ["Rep. Adam Smith said so.", "Sen. Graham wrote on X.", "U.S. aid arrived", "\n", "\n\n", "- ",
+           "Mr. Peskov told reporters: \"No.\"", "The 1.5 billion loan", "e.g. drones", "KYIV, March 3 -",
+           "\u2029", "\u2028", "  ", "it was cold", "(AP)", "\u2022 Item one", "Dr.", "...", "?", "!\""]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=30).map(" ".join) | st.text(max_size=300))
+def test_one_call_per_document_splits_as_block_by_block(text):
+    assert split_sentences(text) == _block_by_block(text)
+
+
+def test_headlines_and_titles_split_as_block_by_block():
+    text = ("U.S. Threatens Chinese Banks\n\nRep. Michael McCaul: \"History will judge us\"\n"
+            "Rep. Matt Gaetz says no\n\nSen. Lindsey Graham wrote that aid must pass. Talks resume.")
+    assert [s.text for s in split_sentences(text)] == [
+        "U.S. Threatens Chinese Banks", "Rep. Michael McCaul: \"History will judge us\"",
+        "Rep. Matt Gaetz says no", "Sen. Lindsey Graham wrote that aid must pass.", "Talks resume."]
+    assert split_sentences(text) == _block_by_block(text)
