@@ -84,12 +84,22 @@ _INPUT_OPTIONS = [
                  show_default=True, help="What - (stdin) holds; txt means one document."),
     click.option("--max-bytes", type=click.IntRange(1), default=5_000_000, show_default=True,
                  help="Largest document or line; larger ones are bad records."),
+    click.option("--keep-fields", default=None, metavar="A,B",
+                 help="Input fields kept as the document's metadata (\"meta\"): comma-separated names; "
+                 "'' keeps none [default: every field but the id and the text; a directory's files: path]."),
 ]
+
+
+def keep_fields_option(value: str | None) -> frozenset[str] | None:
+    """--keep-fields as InputOptions.keep_fields: None (all), or the names given."""
+    if value is None:
+        return None
+    return frozenset(name.strip() for name in value.split(",") if name.strip())
 
 
 def input_options(func):
     """The reader options every command that reads corpora takes (framing-score, framing-label import):
-    id_field, text_field, glob_pattern, stdin_format, max_bytes."""
+    id_field, text_field, glob_pattern, stdin_format, max_bytes, keep_fields."""
     for option in reversed(_INPUT_OPTIONS):
         func = option(func)
     return func
@@ -120,7 +130,7 @@ def input_options(func):
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar on stderr [default: only on a terminal].")
 def main(inputs, output, fmt, granularity, model_dir, errors_path, id_field, text_field, glob_pattern,
-         stdin_format, max_bytes, jobs, scheduler, chunk_size, resume, strict, progress):
+         stdin_format, max_bytes, keep_fields, jobs, scheduler, chunk_size, resume, strict, progress):
     """Score INPUT... (.txt files, directories, .jsonl, .csv, - for stdin; .gz too).
 
     Each document is split into sentences and scored with the same code as the
@@ -159,18 +169,19 @@ def main(inputs, output, fmt, granularity, model_dir, errors_path, id_field, tex
     except (OSError, ValueError, ArtifactError) as exc:
         raise click.ClickException(str(exc)) from exc
 
+    keep = keep_fields_option(keep_fields)
     started = time.perf_counter()
     try:
-        done = resume_scan(Path(output), fmt, granularity) if resume else set()
+        done = resume_scan(Path(output), fmt, granularity, keep) if resume else set()
         errors = ErrorLog(errors_path, resume)
-        writer = Writer(output, fmt, granularity, append=resume)
+        writer = Writer(output, fmt, granularity, append=resume, keep_fields=keep)
     except OutputError as exc:
         raise click.ClickException(str(exc)) from exc
 
     ship = scheduler not in (None, "local")
     source = executors.model_source(model_dir, ship_bytes=ship)
     run = Run(errors, done)
-    items = iter_items(list(inputs), InputOptions(id_field, text_field, glob_pattern, stdin_format, max_bytes))
+    items = iter_items(list(inputs), InputOptions(id_field, text_field, glob_pattern, stdin_format, max_bytes, keep))
     chunks = _chunks(run.records(items), chunk_size)
     if scheduler:
         results = executors.run_dask(source, chunks, granularity, scheduler, jobs)

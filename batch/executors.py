@@ -56,14 +56,16 @@ def model_source(model_dir: Path, ship_bytes: bool) -> dict[str, Any]:
     return source
 
 
-def _sentence_rows(doc_id: str, predictions: list[SentencePrediction]) -> list[dict[str, Any]]:
-    """The API's sentence record, flattened to one row (columns SENTENCE_COLUMNS)."""
+def _sentence_rows(doc_id: str, predictions: list[SentencePrediction], meta: dict) -> list[dict[str, Any]]:
+    """The API's sentence record, flattened to one row (SENTENCE_COLUMNS, then ``meta``)."""
     rows = []
     for p in predictions:
         row = {"id": doc_id, **sentence_record(p)}
         probabilities = row.pop("probabilities")
         row.update({f"p_{label}": probabilities[label] for label in LABELS})
         row["flags"] = ";".join(row.pop("flags"))  # one column, as in the CSV and Parquet rows
+        if meta:
+            row["meta"] = meta
         rows.append(row)
     return rows
 
@@ -77,9 +79,9 @@ def score_chunk(source: dict[str, Any], records: list[Record], granularity: str)
     out = []
     for record, predictions in zip(records, model.predict_texts([r.text for r in records])):
         if granularity == "document":
-            payload: Any = json_line(document_record(record.id, model.info, predictions))
+            payload: Any = json_line(document_record(record.id, model.info, predictions, record.meta or None))
         else:
-            payload = _sentence_rows(record.id, predictions)
+            payload = _sentence_rows(record.id, predictions, record.meta)
         out.append((record.id, len(predictions), payload))
     return out
 

@@ -13,9 +13,11 @@ import io
 import json
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Iterator, Union
+
+import orjson
 
 from model.labels import LABELS
 
@@ -31,6 +33,9 @@ class Record:
     text: str
     source: str
     line: int
+    # The input's other fields (JSONL keys, CSV columns; a directory's files:
+    # ``path``), restricted by --keep-fields; written back under "meta".
+    meta: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +62,12 @@ class InputOptions:
     glob: str = "**/*.txt"
     stdin_format: str = "jsonl"
     max_bytes: int = 5_000_000
+    # None keeps every field other than the id and the text; a set keeps those only.
+    keep_fields: frozenset[str] | None = None
+
+    def meta(self, fields: dict) -> dict:
+        return {k: v for k, v in fields.items()
+                if k != self.id_field and k != self.text_field and (self.keep_fields is None or k in self.keep_fields)}
 
 
 def _open_binary(path: Path) -> IO[bytes]:
@@ -97,7 +108,8 @@ def iter_items(inputs: list[str], options: InputOptions) -> Iterator[Item]:
         if path.is_dir():
             for file in sorted(p for p in path.glob(options.glob) if p.is_file()):
                 with _open_binary(file) as fh:
-                    yield from _read_txt(fh, str(file), file.relative_to(path).as_posix(), options)
+                    yield from _read_txt(fh, str(file), file.relative_to(path).as_posix(), options,
+                                         options.meta({"path": str(file)}))
             continue
         kind = _kind(path)
         with _open_binary(path) as fh:
@@ -117,7 +129,8 @@ def _decode(raw: bytes, source: str, line: int, doc_id: str | None) -> str | Bad
         return BadRecord(source, line, doc_id, f"not UTF-8 (byte {exc.start})")
 
 
-def _read_txt(fh: IO[bytes], source: str, doc_id: str, options: InputOptions) -> Iterator[Item]:
+def _read_txt(fh: IO[bytes], source: str, doc_id: str, options: InputOptions,
+              meta: dict | None = None) -> Iterator[Item]:
     try:
         raw = fh.read(options.max_bytes + 1)
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
@@ -132,7 +145,7 @@ def _read_txt(fh: IO[bytes], source: str, doc_id: str, options: InputOptions) ->
     elif not text.strip():
         yield BadRecord(source, 1, doc_id, "empty text")
     else:
-        yield Record(doc_id, text, source, 1)
+        yield Record(doc_id, text, source, 1, meta or {})
 
 
 def _capped_lines(fh: IO[bytes], limit: int) -> Iterator[tuple[int, bytes | None]]:
@@ -181,7 +194,23 @@ def _record_from_object(obj, source: str, number: int, options: InputOptions) ->
         # make the output unreadable (or crash the parquet writer).
         safe_id = None if _has_surrogates(doc_id) else doc_id
         return BadRecord(source, number, safe_id, "not valid Unicode (lone surrogate escape)")
-    return Record(doc_id, text, source, number)
+    meta = options.meta(obj)
+    if meta:
+        try:
+            orjson.dumps(meta)  # what the writers will do with it
+        except orjson.JSONEncodeError:
+            bad = sorted(k for k, v in meta.items() if _unwritable(v))
+            return BadRecord(source, number, doc_id,
+                             f"field {bad[0] if bad else '?'!r} is not valid Unicode (lone surrogate escape)")
+    return Record(doc_id, text, source, number, meta)
+
+
+def _unwritable(value) -> bool:
+    try:
+        orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return True
+    return False
 
 
 def _read_jsonl(fh: IO[bytes], source: str, options: InputOptions) -> Iterator[Item]:

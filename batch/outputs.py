@@ -69,7 +69,36 @@ def _scan_jsonl(path: Path, id_key: str) -> list[tuple[int, int, str]]:
     return rows
 
 
-def _scan_csv(path: Path) -> list[tuple[int, int, str]]:
+def sentence_columns(keep_fields: frozenset[str] | None) -> list[str]:
+    """CSV/Parquet sentence columns: the fixed ones, then the input's metadata:
+    one ``meta.NAME`` column per --keep-fields name, else one ``meta`` column
+    holding the whole object as JSON (rows differ in their fields; none is lost)."""
+    if keep_fields is None:
+        return [*SENTENCE_COLUMNS, "meta"]
+    return [*SENTENCE_COLUMNS, *(f"meta.{name}" for name in sorted(keep_fields))]
+
+
+def _cell(value: Any) -> Any:
+    if value is None or isinstance(value, str):
+        return "" if value is None else value
+    return orjson.dumps(value).decode("utf-8")
+
+
+def flat_row(row: dict[str, Any], columns: list[str]) -> list[Any]:
+    """A sentence row (executors._sentence_rows) as the values of ``columns``."""
+    meta = row.get("meta") or {}
+    out = []
+    for column in columns:
+        if column == "meta":
+            out.append(orjson.dumps(meta).decode("utf-8"))
+        elif column.startswith("meta."):
+            out.append(_cell(meta.get(column[5:])))
+        else:
+            out.append(row[column])
+    return out
+
+
+def _scan_csv(path: Path, columns: list[str]) -> list[tuple[int, int, str]]:
     rows = []
     state = {"pos": 0}
 
@@ -83,12 +112,13 @@ def _scan_csv(path: Path) -> list[tuple[int, int, str]]:
         header = next(reader)
     except StopIteration:
         return rows
-    if header != SENTENCE_COLUMNS:
-        raise OutputError(f"{path}: not a framing-score sentence CSV (header differs); cannot resume")
+    if header != columns:
+        raise OutputError(f"{path}: its columns are not this run's ({','.join(header)} against "
+                          f"{','.join(columns)}: same --keep-fields?); cannot resume")
     previous = state["pos"]
     try:
         for row in reader:
-            if len(row) != len(SENTENCE_COLUMNS):
+            if len(row) != len(columns):
                 break
             rows.append((previous, state["pos"], row[0]))
             previous = state["pos"]
@@ -97,11 +127,11 @@ def _scan_csv(path: Path) -> list[tuple[int, int, str]]:
     return rows
 
 
-def resume_scan(path: Path, fmt: str, granularity: str) -> set[str]:
+def resume_scan(path: Path, fmt: str, granularity: str, keep_fields: frozenset[str] | None = None) -> set[str]:
     """Truncate a possibly partial tail and return the ids fully written."""
     if not path.exists() or path.stat().st_size == 0:
         return set()
-    rows = _scan_csv(path) if fmt == "csv" else _scan_jsonl(path, "id")
+    rows = _scan_csv(path, sentence_columns(keep_fields)) if fmt == "csv" else _scan_jsonl(path, "id")
     if fmt == "csv" and not rows:
         keep = _csv_header_end(path)
     elif granularity == "sentence" and rows:
@@ -147,8 +177,10 @@ def errors_seen(path: Path) -> set[tuple[str, int]]:
 class Writer:
     """Appends whole documents; ``checkpoint`` flushes and fsyncs."""
 
-    def __init__(self, path: str, fmt: str, granularity: str, append: bool):
+    def __init__(self, path: str, fmt: str, granularity: str, append: bool,
+                 keep_fields: frozenset[str] | None = None):
         self.path, self.fmt, self.granularity = path, fmt, granularity
+        self.columns = sentence_columns(keep_fields)
         self._parquet = None
         try:
             if path == "-":
@@ -160,7 +192,7 @@ class Writer:
             else:
                 self._fh = open(path, "ab" if append else "wb")
             if fmt == "csv" and (path == "-" or self._fh.tell() == 0):
-                self._write(self._csv_bytes([SENTENCE_COLUMNS]))
+                self._write(self._csv_bytes([self.columns]))
         except OSError as exc:
             raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
@@ -181,13 +213,13 @@ class Writer:
 
     def write(self, payload: Any) -> None:
         if self.fmt == "parquet":
-            self._rows.extend(payload)
+            self._rows.extend(dict(zip(self.columns, flat_row(row, self.columns))) for row in payload)
             if len(self._rows) >= 50_000:
                 self._flush_parquet()
         elif self.granularity == "document":
             self._write(payload + b"\n")  # already a JSON line (executors.score_chunk)
         elif self.fmt == "csv":
-            self._write(self._csv_bytes([[row[c] for c in SENTENCE_COLUMNS] for row in payload]))
+            self._write(self._csv_bytes([flat_row(row, self.columns) for row in payload]))
         else:
             self._write(b"".join(json_line(row) + b"\n" for row in payload))
 
@@ -197,7 +229,7 @@ class Writer:
 
         if not self._rows and self._parquet is not None:
             return
-        table = pa.Table.from_pylist(self._rows, schema=_parquet_schema())
+        table = pa.Table.from_pylist(self._rows, schema=_parquet_schema(self.columns))
         if self._parquet is None:
             self._parquet = pq.ParquetWriter(self._partial, table.schema)
         self._parquet.write_table(table)
@@ -224,7 +256,7 @@ class Writer:
             self._fh.close()
 
 
-def _parquet_schema():
+def _parquet_schema(columns: list[str]):
     import pyarrow as pa
 
     return pa.schema(
@@ -232,6 +264,7 @@ def _parquet_schema():
          ("text", pa.string()), ("label", pa.string()), ("confidence", pa.float64())]
         + [(c, pa.float64()) for c in PROBABILITY_COLUMNS]
         + [("flags", pa.string())]
+        + [(c, pa.string()) for c in columns[len(SENTENCE_COLUMNS):]]
     )
 
 

@@ -15,7 +15,7 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 from tqdm import tqdm
 
-from batch.cli import input_options
+from batch.cli import input_options, keep_fields_option
 from batch.inputs import BadRecord, InputOptions, check_inputs, iter_items
 from labeling import store
 from labeling.db import DATABASE_URL_ENV, Database, DatabaseError, database_url, describe, safe_url
@@ -99,7 +99,7 @@ def migrate(ctx: click.Context) -> None:
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr [default: only on a terminal].")
 @click.pass_context
 def import_(ctx, inputs, project, overlap, model_dir, errors_path, id_field, text_field, glob_pattern,
-            stdin_format, max_bytes, progress) -> None:
+            stdin_format, max_bytes, keep_fields, progress) -> None:
     """Split and score documents with the current model and store them for labeling.
 
     Inputs are read as `framing-score` reads them (.txt, .jsonl, .csv, .gz,
@@ -125,7 +125,7 @@ def import_(ctx, inputs, project, overlap, model_dir, errors_path, id_field, tex
     except store.LabelingError as exc:
         raise click.ClickException(str(exc)) from None
     options = InputOptions(id_field=id_field, text_field=text_field, glob=glob_pattern,
-                           stdin_format=stdin_format, max_bytes=max_bytes)
+                           stdin_format=stdin_format, max_bytes=max_bytes, keep_fields=keep_fields_option(keep_fields))
     errors = open(errors_path, "w", encoding="utf-8") if errors_path else None
     total = store.ImportResult()
     bad = 0
@@ -149,7 +149,7 @@ def import_(ctx, inputs, project, overlap, model_dir, errors_path, id_field, tex
                 elif len(item.id) > 200:
                     report(BadRecord(item.source, item.line, None, "document id longer than 200 characters"))
                 else:
-                    documents.append((item.id, item.text, {"source": item.source, "line": item.line}))
+                    documents.append((item.id, item.text, {**item.meta, "imported_from": f"{item.source}:{item.line}"}))
             with db.session() as session:
                 result = store.import_documents(session, store.get_project(session, project), documents, classifier)
             for doc_id, reason in result.refused:

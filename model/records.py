@@ -83,11 +83,12 @@ def document_warnings(predictions: Sequence[SentencePrediction], n_flagged: int)
 
 
 def document_record(
-    doc_id: str | None, model_info: dict, predictions: list[SentencePrediction]
+    doc_id: str | None, model_info: dict, predictions: list[SentencePrediction], meta: dict | None = None
 ) -> dict[str, Any]:
-    return {
-        "id": doc_id,
-        "model": model_info,
-        "sentences": [sentence_record(p) for p in predictions],
-        "document": summarize(predictions),
-    }
+    """``meta`` (the caller's own fields, echoed) is there only when given."""
+    record: dict[str, Any] = {"id": doc_id}
+    if meta is not None:
+        record["meta"] = meta
+    record.update(model=model_info, sentences=[sentence_record(p) for p in predictions],
+                  document=summarize(predictions))
+    return record

@@ -65,7 +65,8 @@ def classifier() -> Classifier:
     return model
 
 
-def score(model: Classifier, text: str, doc_id, explain: bool, top_terms: int, where: dict) -> dict:
+def score(model: Classifier, text: str, doc_id, explain: bool, top_terms: int, where: dict,
+          meta: dict | None = None) -> dict:
     """Predict (within the sentence limit) and summarise: one API result."""
     try:
         predictions = model.predict_text(
@@ -77,7 +78,7 @@ def score(model: Classifier, text: str, doc_id, explain: bool, top_terms: int, w
     if not predictions:
         abort(422, message="Invalid request body.", errors={"json": _nest(where, ["Text has no sentences."])})
     observability.record_predictions([p.label for p in predictions])
-    return document_record(doc_id, model.info, predictions)
+    return document_record(doc_id, model.info, predictions, meta)
 
 
 def _nest(where: dict, messages: list[str]) -> dict:
@@ -100,7 +101,7 @@ def predict(body: dict):
     model = classifier()
     # Built as PredictResponseSchema describes it; returned as a Response so
     # flask-smorest skips a second, slower marshmallow pass (tests/test_records.py).
-    return jsonify(score(model, body["text"], body.get("id"), body["explain"], body["top_terms"], {}))
+    return jsonify(score(model, body["text"], body.get("id"), body["explain"], body["top_terms"], {}, body.get("meta")))
 
 
 @blp.route("/predict/batch", methods=["POST"])
@@ -112,7 +113,7 @@ def predict_batch(body: dict):
     model = classifier()
     return jsonify({
         "results": [
-            score(model, doc["text"], doc.get("id"), body["explain"], body["top_terms"], {"index": i})
+            score(model, doc["text"], doc.get("id"), body["explain"], body["top_terms"], {"index": i}, doc.get("meta"))
             for i, doc in enumerate(body["documents"])
         ]
     })

@@ -67,6 +67,12 @@ class PredictRequestSchema(_Request):
         validate=validate.Length(max=200),
         metadata={"description": "Your identifier, echoed back (at most 200 characters)."},
     )
+    meta = fields.Dict(
+        keys=fields.String(),
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Your own fields (outlet, date, URL...), echoed back untouched as `meta`."},
+    )
 
 
 class DocumentSchema(Schema):
@@ -77,6 +83,12 @@ class DocumentSchema(Schema):
         metadata={"description": "Your identifier for this document, echoed back."},
     )
     text = fields.String(required=True, validate=check_text, metadata={"description": "The document text."})
+    meta = fields.Dict(
+        keys=fields.String(),
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Your own fields (outlet, date, URL...), echoed back untouched as `meta`."},
+    )
 
 
 class PredictBatchRequestSchema(_Request):
@@ -216,6 +228,10 @@ class ModelRefSchema(Schema):
 
 class PredictResponseSchema(Schema):
     id = fields.String(allow_none=True, metadata={"description": "The id you sent, or null."})
+    meta = fields.Dict(
+        keys=fields.String(),
+        metadata={"description": "The `meta` object you sent, unchanged; absent when you sent none."},
+    )
     model = fields.Nested(ModelRefSchema, required=True, metadata={"description": "The model that scored the text."})
     sentences = fields.List(
         fields.Nested(SentencePredictionSchema),

@@ -220,6 +220,19 @@ def test_metrics_count_requests_and_labels(client):
     assert "Kharkiv" not in text
 
 
+def test_meta_is_echoed_untouched(client):
+    meta = {"source": "Wire A", "date": "2026-03-01", "url": "https://example.org/a", "tags": ["x"], "n": 2}
+    r = client.post("/v1/predict", json={"text": ARTICLE, "id": "a1", "meta": meta})
+    assert r.status_code == 200 and r.get_json()["meta"] == meta
+    assert list(r.get_json())[:2] == ["id", "meta"]
+    assert "meta" not in client.post("/v1/predict", json={"text": ARTICLE}).get_json()
+    r = client.post("/v1/predict/batch", json={"documents": [{"text": ARTICLE, "meta": {"source": "B"}},
+                                                             {"text": ARTICLE}]})
+    assert [res.get("meta") for res in r.get_json()["results"]] == [{"source": "B"}, None]
+    bad = client.post("/v1/predict", json={"text": ARTICLE, "meta": ["not", "an", "object"]})
+    assert bad.status_code == 422 and bad.get_json()["errors"] == {"json": {"meta": ["Not a valid mapping type."]}}
+
+
 def test_metrics_content_type_names_one_charset(client):
     content_type = client.get("/metrics").headers["Content-Type"]
     assert content_type.startswith("text/plain; version=") and content_type.count("charset") == 1

@@ -75,7 +75,8 @@ def test_sentence_rows_csv_and_parquet(runner, tiny_model, tmp_path):
     with open(out_csv, newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert list(rows[0]) == ["id", "index", "start", "end", "text", "label", "confidence",
-                             "p_pro_russia", "p_neutral", "p_pro_ukraine", "flags"]
+                             "p_pro_russia", "p_neutral", "p_pro_ukraine", "flags", "meta"]
+    assert {r["meta"] for r in rows} == {"{}"}
     assert [(r["id"], r["index"]) for r in rows] == [("d0", "0"), ("d0", "1"), ("d1", "0"), ("d1", "1")]
     assert ARTICLES[0][int(rows[1]["start"]):int(rows[1]["end"])] == rows[1]["text"]
     pq = pytest.importorskip("pyarrow.parquet")
@@ -83,6 +84,80 @@ def test_sentence_rows_csv_and_parquet(runner, tiny_model, tmp_path):
     assert _score(runner, tiny_model, src, "-o", out_pq, "--granularity", "sentence").exit_code == 0
     table = pq.read_table(out_pq).to_pylist()
     assert [(r["id"], r["index"], r["label"]) for r in table] == [(r["id"], int(r["index"]), r["label"]) for r in rows]
+
+
+def test_input_fields_are_kept_as_meta(runner, tiny_model, tmp_path):
+    src = _jsonl(tmp_path / "in.jsonl", [
+        {"id": "d0", "text": ARTICLES[0], "source": "Wire A", "date": "2026-03-01", "tags": ["war", "talks"]},
+        {"id": "d1", "text": ARTICLES[1], "source": "Site B", "url": "https://example.org/b"},
+        {"id": "d2", "text": ARTICLES[2]},
+    ])
+    out = tmp_path / "out.jsonl"
+    assert _score(runner, tiny_model, src, "-o", out).exit_code == 0
+    rows = _read_jsonl(out)
+    assert rows[0]["meta"] == {"source": "Wire A", "date": "2026-03-01", "tags": ["war", "talks"]}
+    assert rows[1]["meta"] == {"source": "Site B", "url": "https://example.org/b"}
+    assert "meta" not in rows[2]  # nothing to keep: the API's shape exactly
+    assert list(rows[0]) == ["id", "meta", "model", "sentences", "document"]
+    # --keep-fields restricts; '' keeps none
+    assert _score(runner, tiny_model, src, "-o", out, "--keep-fields", "source, date").exit_code == 0
+    assert [r.get("meta") for r in _read_jsonl(out)] == [
+        {"source": "Wire A", "date": "2026-03-01"}, {"source": "Site B"}, None]
+    assert _score(runner, tiny_model, src, "-o", out, "--keep-fields", "").exit_code == 0
+    assert all("meta" not in r for r in _read_jsonl(out))
+    # a directory's files carry their path; CSV columns are strings
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.txt").write_text(ARTICLES[3])
+    with open(tmp_path / "in.csv", "w", newline="") as fh:
+        csv.writer(fh).writerows([["id", "text", "outlet", "published"], ["c1", ARTICLES[0], "Paper C", "2026-02-02"]])
+    assert _score(runner, tiny_model, tmp_path / "docs", tmp_path / "in.csv", "-o", out).exit_code == 0
+    rows = _read_jsonl(out)
+    assert rows[0]["meta"] == {"path": str(tmp_path / "docs" / "a.txt")}
+    assert rows[1]["meta"] == {"outlet": "Paper C", "published": "2026-02-02"}
+
+
+def test_meta_in_sentence_rows(runner, tiny_model, tmp_path):
+    src = _jsonl(tmp_path / "in.jsonl", [
+        {"id": "d0", "text": ARTICLES[0], "source": "Wire A", "n": 3},
+        {"id": "d1", "text": ARTICLES[1], "source": "Site B", "extra": {"k": "v"}},
+    ])
+    out = tmp_path / "s.jsonl"
+    assert _score(runner, tiny_model, src, "-o", out, "--granularity", "sentence").exit_code == 0
+    assert [r["meta"]["source"] for r in _read_jsonl(out)] == ["Wire A", "Wire A", "Site B", "Site B"]
+    # CSV: one meta.NAME column per kept field, missing ones empty, others as JSON
+    out_csv = tmp_path / "s.csv"
+    assert _score(runner, tiny_model, src, "-o", out_csv, "--granularity", "sentence",
+                  "--keep-fields", "source,n,extra").exit_code == 0
+    with open(out_csv, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0])[-3:] == ["meta.extra", "meta.n", "meta.source"]
+    assert [(r["meta.source"], r["meta.n"], r["meta.extra"]) for r in rows] == [
+        ("Wire A", "3", ""), ("Wire A", "3", ""), ("Site B", "", '{"k":"v"}'), ("Site B", "", '{"k":"v"}')]
+    # without --keep-fields: the whole object as JSON in one column, nothing lost
+    assert _score(runner, tiny_model, src, "-o", out_csv, "--granularity", "sentence").exit_code == 0
+    with open(out_csv, newline="") as fh:
+        assert [json.loads(r["meta"]) for r in csv.DictReader(fh)][2] == {"source": "Site B", "extra": {"k": "v"}}
+    # resuming with other columns is refused, not mixed into one file
+    result = _score(runner, tiny_model, src, "-o", out_csv, "--granularity", "sentence", "--resume",
+                    "--keep-fields", "source")
+    assert result.exit_code == 1 and "same --keep-fields?" in result.output
+    pq = pytest.importorskip("pyarrow.parquet")
+    out_pq = tmp_path / "s.parquet"
+    assert _score(runner, tiny_model, src, "-o", out_pq, "--granularity", "sentence",
+                  "--keep-fields", "source").exit_code == 0
+    assert [r["meta.source"] for r in pq.read_table(out_pq).to_pylist()] == ["Wire A", "Wire A", "Site B", "Site B"]
+
+
+def test_a_meta_field_that_cannot_be_written_is_a_bad_record(runner, tiny_model, tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": "a", "text": "Talks resumed.", "note": "\\ud800"}\n'
+                   '{"id": "b", "text": "Kyiv said it would respond.", "note": "fine"}\n')
+    out = tmp_path / "out.jsonl"
+    assert _score(runner, tiny_model, src, "-o", out).exit_code == 0
+    assert [r["id"] for r in _read_jsonl(out)] == ["b"]
+    bad = _read_jsonl(tmp_path / "out.jsonl.errors.jsonl")
+    assert bad == [{"source": str(src), "line": 1, "id": "a",
+                    "error": "field 'note' is not valid Unicode (lone surrogate escape)"}]
 
 
 def test_stdin_to_stdout(runner, tiny_model):

@@ -14,7 +14,7 @@ from sqlalchemy import inspect, select, update
 from labeling import agreement, store
 from labeling.cli import main as label_cli
 from labeling.db import Database, current_revision, head_revision
-from labeling.tables import Hold, Sentence
+from labeling.tables import Document, Hold, Sentence
 from model.classifier import Classifier
 from training.train import main as train_cli
 
@@ -289,8 +289,8 @@ def _invoke(runner, database_url, *args, input=None):
 
 def test_cli_import_export_agreement_progress(runner, database_url, tiny_model, tmp_path):
     docs = tmp_path / "docs.jsonl"
-    lines = [json.dumps({"id": k, "text": t}) for k, t in DOCS] + ['{"id": "x"}', "not json", json.dumps(
-        {"id": "e", "text": "   "})]
+    lines = [json.dumps({"id": k, "text": t, "source": "Wire A"}) for k, t in DOCS] + ['{"id": "x"}', "not json",
+                                                                                  json.dumps({"id": "e", "text": "   "})]
     docs.write_text("\n".join(lines) + "\n", encoding="utf-8")
     result = _invoke(runner, database_url, "import", str(docs), "--project", "desk", "--model", str(tiny_model))
     assert result.exit_code == 0, result.output
@@ -302,6 +302,8 @@ def test_cli_import_export_agreement_progress(runner, database_url, tiny_model, 
     db = Database(database_url)
     try:
         with db.session() as session:
+            metas = session.scalars(select(Document.meta).order_by(Document.id)).all()
+            assert metas[0] == {"source": "Wire A", "imported_from": f"{docs}:1"}  # the input's fields are kept
             target = store.get_project(session, "desk")
             items = store.queue(session, target, "ann", 2)
             for item, (a, b) in zip(items, [("neutral", "neutral"), ("pro_russia", "neutral")]):

@@ -11,13 +11,15 @@ from service.schemas import PredictResponseSchema
 TEXT = "The Kyiv regime shelled Donetsk.\nTalks resumed on Monday. Russia's invasion goes on."
 
 
-@pytest.mark.parametrize("explain", [False, True], ids=["plain", "explain"])
-def test_record_equals_schema_dump(tiny_model, explain):
+@pytest.mark.parametrize("explain, meta", [(False, None), (True, None), (False, {"source": "Wire", "n": [1, 2]})],
+                         ids=["plain", "explain", "meta"])
+def test_record_equals_schema_dump(tiny_model, explain, meta):
     model = Classifier.from_dir(tiny_model)
     predictions = model.predict_text(TEXT, explain=explain, top_terms=3)
-    built = document_record("doc-1", model.info, predictions)
+    built = document_record("doc-1", model.info, predictions, meta)
     dumped = PredictResponseSchema().dump(
-        {"id": "doc-1", "model": model.info, "sentences": predictions, "document": summarize(predictions)}
+        {"id": "doc-1", **({"meta": meta} if meta is not None else {}), "model": model.info,
+         "sentences": predictions, "document": summarize(predictions)}
     )
     assert json.dumps(built) == json.dumps(dumped)
     assert ("top_terms" in built["sentences"][0]) is explain
