@@ -13,6 +13,7 @@ COPY training/ training/
 COPY service/ service/
 COPY batch/ batch/
 COPY labeling/ labeling/
+COPY report/ report/
 RUN python3 -m venv /opt/build \
     && /opt/build/bin/pip install --upgrade pip wheel \
     && /opt/build/bin/pip wheel --wheel-dir /wheels ".[train,dask]" \

@@ -1,5 +1,6 @@
 """Every command the README shows is run here, as written (paths made local)."""
 
+import csv
 import json
 import os
 import re
@@ -63,13 +64,35 @@ def test_batch_commands_run(workdir, tiny_model):
 
 def test_training_commands_run(workdir, tmp_path):
     for command in _commands("framing-") :
-        if command.startswith(("framing-score", "framing-label")) or " labels.csv" in command:
+        if command.startswith(("framing-score", "framing-label", "framing-report")) or " labels.csv" in command:
             continue
         command = command.replace("/tmp/my-model", str(tmp_path / "my-model"))
         result = subprocess.run(shlex.split(command), cwd=workdir, env=_env(), capture_output=True,
                                 text=True, timeout=240)
         assert result.returncode == 0, f"{command}\n{result.stdout[-1000:]}{result.stderr[-2000:]}"
     assert (tmp_path / "my-model" / "model.joblib").is_file()
+
+
+def test_report_commands_run(workdir, tiny_model):
+    """The corpus report as the README shows it, on the shipped example corpus."""
+    for command in _commands("mkdir"):
+        subprocess.run(shlex.split(command), cwd=workdir, check=True)
+    commands = _commands("framing-report")
+    assert commands
+    for command in commands:
+        inputs = [a for a in shlex.split(command)[1:] if a.endswith(".jsonl")]
+        for scores in inputs:  # the framing-score line that writes it
+            (score,) = [c for c in _commands("framing-score") if f"-o {scores}" in c]
+            subprocess.run([*shlex.split(score), "--model", str(tiny_model)], cwd=workdir, env=_env(),
+                           check=True, capture_output=True, timeout=240)
+        result = subprocess.run([*shlex.split(command), "--model", str(tiny_model)], cwd=workdir, env=_env(),
+                                capture_output=True, text=True, timeout=240)
+        assert result.returncode == 0, f"{command}\n{result.stderr[-2000:]}"
+    rows = list(csv.DictReader(open(workdir / "out" / "aggregates.csv", encoding="utf-8")))
+    assert sorted(r["name"] for r in rows if r["section"] == "group") == [
+        "Harbour Daily", "Lakeside Post", "Northern Wire", "Steppe Courier"]
+    assert len([r for r in rows if r["section"] == "period"]) >= 6
+    assert (workdir / "out" / "report.html").stat().st_size > 1_000_000  # plotly.js inside
 
 
 @pytest.mark.integration

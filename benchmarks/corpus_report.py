@@ -1,0 +1,104 @@
+"""`python -m benchmarks.corpus_report`: `framing-report` time and peak memory at 100,000 and 1,000,000 documents.
+
+The scored documents are generated (framing-score's document shape, 3 to 12
+sentences each, 40 outlets, dates over two years, sentence texts drawn from
+the team's corpus) and written once to ``benchmarks/work/``; the report runs
+as a subprocess, timed from outside with its peak RSS sampled, grouped by
+outlet and by month. Memory should stay flat as documents grow: only
+per-group counters, the vocabulary and the drill-down tables are kept.
+Writes ``benchmarks/results/corpus_report.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import orjson
+
+from benchmarks.common import RESULTS, WORK, log, run_measured
+from benchmarks.corpus import load_rows
+from benchmarks.report import machine
+from model.labels import LABELS
+
+SIZES = (100_000, 1_000_000)
+
+
+def scores_file(n_docs: int, seed: int = 0) -> Path:
+    path = WORK / f"report-scores-{n_docs}-s{seed}.jsonl"
+    if path.is_file():
+        return path
+    WORK.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    texts = [row.text for row in load_rows()]
+    sources = [f"Outlet {i:02d}" for i in range(40)]
+    start = date(2025, 1, 1)
+    log(f"writing {n_docs:,} scored documents to {path.name}")
+    partial = path.with_suffix(".partial")
+    with open(partial, "wb") as fh:
+        for i in range(n_docs):
+            sentences, counts, sums = [], dict.fromkeys(LABELS, 0), dict.fromkeys(LABELS, 0.0)
+            for j in range(rng.randint(3, 12)):
+                raw = [rng.random() for _ in LABELS]
+                total = sum(raw)
+                probs = {lab: r / total for lab, r in zip(LABELS, raw)}
+                label = max(probs, key=probs.get)
+                counts[label] += 1
+                for lab in LABELS:
+                    sums[lab] += probs[lab]
+                sentences.append({"index": j, "start": 0, "end": 0, "text": rng.choice(texts), "label": label,
+                                  "confidence": probs[label], "probabilities": probs, "flags": []})
+            n = len(sentences)
+            mean = {lab: sums[lab] / n for lab in LABELS}
+            day = (start + timedelta(days=rng.randrange(730))).isoformat()
+            record = {
+                "id": f"doc-{i}",
+                "meta": {"source": rng.choice(sources), "date": day, "title": f"Document {i}",
+                         "url": f"https://example.org/{i}"},
+                "model": {"name": "framing-tfidf-lr", "version": "bench", "sha256": ""},
+                "sentences": sentences,
+                "document": {"n_sentences": n, "n_flagged": 0, "label_counts": counts,
+                             "label_shares": {lab: counts[lab] / n for lab in LABELS}, "mean_probabilities": mean,
+                             "framing_score": mean["pro_ukraine"] - mean["pro_russia"],
+                             "dominant_label": max(LABELS, key=lambda lab: (counts[lab], mean[lab])), "warnings": []},
+            }
+            fh.write(orjson.dumps(record) + b"\n")
+    partial.replace(path)
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.corpus_report", description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="documents [%(default)s]")
+    args = parser.parse_args(argv)
+    runs = []
+    for n in args.sizes:
+        path = scores_file(n)
+        out = WORK / f"report-{n}.html"
+        cmd = [sys.executable, "-m", "report.cli", str(path), "-o", str(out), "--by", "meta.source",
+               "--time", "meta.date", "--csv", str(WORK / f"report-{n}.csv"), "--no-progress"]
+        log(f"framing-report on {n:,} documents")
+        started = time.perf_counter()
+        result = run_measured(cmd, timeout=3600)
+        runs.append({"documents": n, "input_mib": round(path.stat().st_size / 2**20, 1),
+                     "wall_s": round(result["wall_s"], 1), "documents_per_s": round(n / result["wall_s"]),
+                     "peak_rss_mib": round(result["peak_rss_mib"], 1),
+                     "report_mib": round(out.stat().st_size / 2**20, 2)})
+        print(json.dumps(runs[-1]), flush=True)
+        log(f"done in {time.perf_counter() - started:.0f}s")
+    result = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine(),
+              "command": "framing-report SCORES -o report.html --by meta.source --time meta.date --csv aggregates.csv",
+              "runs": runs}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "corpus_report.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {RESULTS / 'corpus_report.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
