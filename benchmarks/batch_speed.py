@@ -35,7 +35,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from benchmarks.common import DEFAULT_MODEL, RESULTS, ROOT, WORK, log, run_measured, spread
+from benchmarks.common import DEFAULT_MODEL, ROOT, WORK, log, run_measured, save_result, spread
 from benchmarks.corpus import articles_file
 from benchmarks.report import machine
 
@@ -170,9 +170,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{s['ratio_batch_to_limit']:>7.2f} {s['batch_peak_rss_mib']['median']:>7.0f} MiB")
     print(f"speed-up: limit x{result['speed_up']['limit']:.2f}, framing-score x{result['speed_up']['batch']:.2f}; "
           f"outputs: {differ} of {compared:,} documents differ")
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "batch_speed.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {RESULTS / 'batch_speed.json'}")
+    save_result("batch_speed.json", result)
     for side in sides:
         (WORK / f"speed-{side}.jsonl").unlink(missing_ok=True)
         Path(f"{WORK / f'speed-{side}.jsonl'}.errors").unlink(missing_ok=True)

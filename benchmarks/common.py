@@ -128,6 +128,17 @@ def run_measured(cmd: list[str], *, env: dict | None = None, timeout: float = 60
     return {"wall_s": wall, "peak_rss_mib": sampler.peak / MiB, "stderr": stderr}
 
 
+def save_result(name: str, result: dict) -> Path:
+    """Write ``benchmarks/results/NAME`` (indented JSON) and say so."""
+    import json
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / name
+    path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {path}")
+    return path
+
+
 def console_script(name: str) -> list[str]:
     """The project's installed entry point next to this interpreter."""
     path = Path(sys.executable).parent / name

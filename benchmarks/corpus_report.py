@@ -21,7 +21,7 @@ from pathlib import Path
 
 import orjson
 
-from benchmarks.common import RESULTS, WORK, log, run_measured
+from benchmarks.common import WORK, log, run_measured, save_result
 from benchmarks.corpus import load_rows
 from benchmarks.report import machine
 from model.labels import LABELS
@@ -94,9 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine(),
               "command": "framing-report SCORES -o report.html --by meta.source --time meta.date --csv aggregates.csv",
               "runs": runs}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "corpus_report.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {RESULTS / 'corpus_report.json'}")
+    save_result("corpus_report.json", result)
     return 0
 
 

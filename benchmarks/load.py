@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import psutil
 
-from benchmarks.common import DEFAULT_MODEL, RESULTS
+from benchmarks.common import DEFAULT_MODEL, save_result
 from benchmarks.report import machine
 from service.runner import Server
 
@@ -295,9 +295,7 @@ def main(argv: list[str] | None = None) -> int:
         "worker_sigkill": kill,
         "sync_workers_for_comparison": {"levels": sync["levels"], "failed": sync["failed"]},
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "load.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {RESULTS / 'load.json'}")
+    save_result("load.json", result)
     return 0
 
 
