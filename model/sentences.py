@@ -117,15 +117,24 @@ def _sentence_offsets(block: str) -> list[tuple[int, int]]:
 # after it makes the next block read as the start of a text ("Rep. Adam
 # Smith" stays whole, as it does block by block).
 _BLOCK_BREAK = "\u2029 "
+# Blingfire also reads past a block's end: a block that does not end in a
+# word and at most a little closing punctuation ('!" ?', '? -', a control
+# character) can split differently before a break than at the end of a text.
+# Such documents (rare in news) go block by block.
+_CLEAN_END = re.compile(r"[^\W_][.!?\u2026\"'\u201d\u2019)\]\u00bb:;,%]{0,3}\Z")
 
 
 def _document_offsets(safe: str, blocks: list[tuple[int, int]]) -> list[tuple[int, int]] | None:
     """Sentence offsets for all blocks at once, as :func:`_sentence_offsets` gives them per block.
 
-    None when blingfire's answer cannot be mapped back cleanly (a sentence
-    altered or across a block break); the caller then goes block by block.
+    None when a block could split differently before a break (see
+    ``_CLEAN_END``) or blingfire's answer cannot be mapped back cleanly (a
+    sentence altered or across a block break); the caller then goes block by
+    block.
     """
     parts = [safe[start:end].rstrip() for start, end in blocks]
+    if any(not _CLEAN_END.search(part[-4:]) for part in parts[:-1]):  # its match is 1 to 4 characters
+        return None
     joined = _BLOCK_BREAK.join(parts)
     try:
         sentences = blingfire.text_to_sentences(joined).split("\n")
