@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Iterator, Union
 
-import orjson
-
 from model.labels import LABELS
 
 PROBABILITY_COLUMNS = [f"p_{label}" for label in LABELS]
@@ -70,7 +68,7 @@ class InputOptions:
                 if k != self.id_field and k != self.text_field and (self.keep_fields is None or k in self.keep_fields)}
 
 
-def _open_binary(path: Path) -> IO[bytes]:
+def open_binary(path: Path) -> IO[bytes]:
     return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
 
 
@@ -107,12 +105,12 @@ def iter_items(inputs: list[str], options: InputOptions) -> Iterator[Item]:
         path = Path(name)
         if path.is_dir():
             for file in sorted(p for p in path.glob(options.glob) if p.is_file()):
-                with _open_binary(file) as fh:
+                with open_binary(file) as fh:
                     yield from _read_txt(fh, str(file), file.relative_to(path).as_posix(), options,
                                          options.meta({"path": str(file)}))
             continue
         kind = _kind(path)
-        with _open_binary(path) as fh:
+        with open_binary(path) as fh:
             if kind == "txt":
                 doc_id = path.name[:-3] if path.name.endswith(".gz") else path.name
                 yield from _read_txt(fh, name, doc_id, options)
@@ -195,22 +193,11 @@ def _record_from_object(obj, source: str, number: int, options: InputOptions) ->
         safe_id = None if _has_surrogates(doc_id) else doc_id
         return BadRecord(source, number, safe_id, "not valid Unicode (lone surrogate escape)")
     meta = options.meta(obj)
-    if meta:
-        try:
-            orjson.dumps(meta)  # what the writers will do with it
-        except orjson.JSONEncodeError:
-            bad = sorted(k for k, v in meta.items() if _unwritable(v))
-            return BadRecord(source, number, doc_id,
-                             f"field {bad[0] if bad else '?'!r} is not valid Unicode (lone surrogate escape)")
+    if meta and _has_surrogates(json.dumps(meta, ensure_ascii=False)):
+        # A "\ud800" escape in a field: the writers could not put it in UTF-8.
+        bad = sorted(k for k, v in meta.items() if _has_surrogates(json.dumps({k: v}, ensure_ascii=False)))
+        return BadRecord(source, number, doc_id, f"field {bad[0]!r} is not valid Unicode (lone surrogate escape)")
     return Record(doc_id, text, source, number, meta)
-
-
-def _unwritable(value) -> bool:
-    try:
-        orjson.dumps(value)
-    except orjson.JSONEncodeError:
-        return True
-    return False
 
 
 def _read_jsonl(fh: IO[bytes], source: str, options: InputOptions) -> Iterator[Item]:

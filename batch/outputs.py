@@ -81,7 +81,7 @@ def sentence_columns(keep_fields: frozenset[str] | None) -> list[str]:
 def _cell(value: Any) -> Any:
     if value is None or isinstance(value, str):
         return "" if value is None else value
-    return orjson.dumps(value).decode("utf-8")
+    return json_line(value).decode("utf-8")
 
 
 def flat_row(row: dict[str, Any], columns: list[str]) -> list[Any]:
@@ -90,7 +90,7 @@ def flat_row(row: dict[str, Any], columns: list[str]) -> list[Any]:
     out = []
     for column in columns:
         if column == "meta":
-            out.append(orjson.dumps(meta).decode("utf-8"))
+            out.append(json_line(meta).decode("utf-8"))
         elif column.startswith("meta."):
             out.append(_cell(meta.get(column[5:])))
         else:

@@ -171,10 +171,9 @@ class Classifier:
         # Python floats and argmaxes once per document, not numpy scalars per value.
         rows = probs.tolist()
         best = probs.argmax(axis=1).tolist() if len(rows) else []
-        first, second, third = LABELS
         return [
             SentencePrediction(i, span.start, span.end, span.text, LABELS[b], row[b],
-                               {first: row[0], second: row[1], third: row[2]}, term, flag)
+                               dict(zip(LABELS, row)), term, flag)
             for i, (span, row, b, term, flag) in enumerate(zip(spans, rows, best, terms, flags))
         ]
 

@@ -42,7 +42,7 @@ def normalize(text: str) -> str:
     tests/test_preprocess.py holds it to the plain regex version.
     """
     if text.isascii():
-        text = _QUOTES.sub(" qq ", text).translate(_ASCII_FOLD)
+        fold = _ASCII_FOLD
     else:
-        text = _QUOTES.sub(" qq ", unicodedata.normalize("NFKC", text)).translate(_unicode_fold())
-    return " ".join(text.split()).lower()
+        text, fold = unicodedata.normalize("NFKC", text), _unicode_fold()
+    return " ".join(_QUOTES.sub(" qq ", text).translate(fold).split()).lower()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import gzip
 import sys
 from pathlib import Path
 from typing import IO, Iterator
@@ -12,6 +11,7 @@ import click
 import orjson
 from tqdm import tqdm
 
+from batch.inputs import open_binary
 from model.labels import LABELS
 from report.aggregate import FREQS, Aggregator
 from report.aggregate import compare as compare_groups
@@ -19,9 +19,7 @@ from report.prevalence import adjusted_shares, confusion
 
 
 def _open(path: str) -> IO[bytes]:
-    if path == "-":
-        return sys.stdin.buffer
-    return gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb")
+    return sys.stdin.buffer if path == "-" else open_binary(Path(path))
 
 
 def read_documents(paths: list[str], bad: list[str]) -> Iterator[dict]:
@@ -45,7 +43,7 @@ def read_documents(paths: list[str], bad: list[str]) -> Iterator[dict]:
 
 def read_validation(path: Path) -> tuple[list[str], list[str]]:
     """(texts, labels) from a CSV with ``text`` and ``label`` columns (framing-label export's shape)."""
-    texts, labels = [], []
+    texts, labels, skipped = [], [], 0
     with open(path, newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         missing = {"text", "label"} - set(reader.fieldnames or [])
@@ -58,6 +56,11 @@ def read_validation(path: Path) -> tuple[list[str], list[str]]:
             if label in LABELS and text:
                 texts.append(text)
                 labels.append(label)
+            else:
+                skipped += 1
+    if skipped:
+        click.echo(f"{path}: {skipped:,} rows without a text or with a label other than {', '.join(LABELS)} "
+                   "left out of the validation", err=True)
     if not texts:
         raise click.ClickException(f"{path}: no rows with a text and a label among {', '.join(LABELS)}")
     return texts, labels

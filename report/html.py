@@ -3,7 +3,6 @@ embedded once, tables with the exact numbers, no request to anywhere."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ MAX_DISTRIBUTION_GROUPS = 8
 
 
 def _name(label: str) -> str:
-    return DISPLAY[label]["name"] if label in DISPLAY and "name" in DISPLAY[label] else label
+    return DISPLAY[label]["name"]
 
 
 def _div(fig: go.Figure, chart_id: str) -> str:
@@ -113,7 +112,6 @@ def render(result: dict[str, Any], *, title: str, inputs: list[str], by: str | N
         colours=COLOURS, inputs=inputs, by=by, time=time, freq=freq, comparison=comparison, validation=validation,
         model_note=model_note, generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         plotly_js=get_plotlyjs(),
-        data_json=json.dumps(_data_for_page(result), ensure_ascii=False).replace("<", "\\u003c"),
     )
 
 
@@ -121,8 +119,3 @@ def _meta_cell(meta: dict, key: str) -> str:
     value = (meta or {}).get(key)
     return "" if value is None else str(value)
 
-
-def _data_for_page(result: dict) -> dict:
-    """The exact group figures, for readers (and tests) who want more digits than the tables show."""
-    return {name: {"documents": g["documents"], "mean_score": g["mean_score"], "label_shares": g["label_shares"]}
-            for name, g in result["groups"].items()}

@@ -65,13 +65,11 @@ def _body(req) -> bytes:
         over = req.content_length is None and limit is not None and len(raw) >= limit and (
             req.environ["wsgi.input"].read(1)
         )
-    except HTTPException:
+    except Exception as exc:
         if _stalled(req):
             abort(408)
-        raise  # 413 over the size limit, 400 when the client went away
-    except Exception:
-        if _stalled(req):
-            abort(408)
+        if isinstance(exc, HTTPException):
+            raise  # 413 over the size limit, 400 when the client went away
         abort(400, message="The request body could not be read (broken chunked transfer encoding).")
     if _stalled(req):
         abort(408)

@@ -87,12 +87,10 @@ class GuardedGeventWorker(GeventWorker):
         super().init_process()
 
     def handle(self, listener, client, addr):
-        client.setblocking(1)
         # AsyncWorker.handle, skipping GeventWorker.handle's setblocking(1),
         # which would lift the timeout StallGuard sets.
         super(GeventWorker, self).handle(listener, StallGuard(client, addr, self.client_timeout, self.log), addr)
 
     def handle_request(self, listener_name, req, sock, addr):
-        if isinstance(sock, StallGuard):
-            sock.in_request = True
+        sock.in_request = True  # the StallGuard handle() made
         return super().handle_request(listener_name, req, sock, addr)

@@ -320,3 +320,13 @@ def test_dask_scheduler_without_dask_is_one_line(runner, tiny_model, tmp_path, m
     assert result.output.rstrip().endswith("-m pip install -e '" + str(ROOT) + "[dask]'")
     assert len(result.output.strip().splitlines()) == 1
     assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_meta_beyond_64_bit_integers_is_kept(runner, tiny_model, tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": "a", "text": "Talks resumed.", "n": 123456789012345678901234567890}\n')
+    out = tmp_path / "s.csv"
+    assert _score(runner, tiny_model, src, "-o", tmp_path / "d.jsonl").exit_code == 0
+    assert _read_jsonl(tmp_path / "d.jsonl")[0]["meta"] == {"n": 123456789012345678901234567890}
+    assert _score(runner, tiny_model, src, "-o", out, "--granularity", "sentence", "--keep-fields", "n").exit_code == 0
+    assert list(csv.DictReader(open(out, newline="")))[0]["meta.n"] == "123456789012345678901234567890"
