@@ -12,7 +12,7 @@ import numpy as np
 from model.artifact import load_artifact, resolve_model_dir
 from model.calibration import TemperatureScaled
 from model.labels import LABELS
-from model.scope import LanguageCheck, sentence_flags
+from model.scope import LanguageCheck, english_word_counts, english_word_weights, sentence_flags
 from model.sentences import Span, split_sentences
 
 # The vectorizer's internal token for a quote mark (model.preprocess), and how
@@ -105,11 +105,16 @@ class Classifier:
         """
         if not len(sentences):
             return []
-        not_english = self.language.not_english(sentences) if self.language else [False] * len(sentences)
+        features = self._features(sentences) if features is None else features
+        if self.language is None:
+            not_english = [False] * len(sentences)
+        else:
+            weights = self._english_word_weights
+            counts = None if weights is None else english_word_counts(features, weights)
+            not_english = self.language.not_english(sentences, counts)
         if self.relevance is None:
             off_topic = [False] * len(sentences)
         else:
-            features = self._features(sentences) if features is None else features
             off_topic = self.relevance.off_topic(features, lengths, not_english).tolist()
         return sentence_flags(not_english, off_topic)
 
@@ -186,6 +191,10 @@ class Classifier:
         """
         model = self.pipeline
         return model.pipeline if isinstance(model, TemperatureScaled) else model
+
+    @cached_property
+    def _english_word_weights(self) -> np.ndarray | None:
+        return english_word_weights(self._linear_pipeline.named_steps["tfidf"].vocabulary_)
 
     @cached_property
     def _vocabulary(self) -> np.ndarray:

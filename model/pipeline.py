@@ -9,7 +9,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-from model.preprocess import normalize
+from model.preprocess import TOKEN_PATTERN, normalize
 
 # Defaults are the grid's usual winner; training searches around them.
 DEFAULT_PARAMS: dict[str, Any] = {
@@ -29,7 +29,7 @@ def build_pipeline(random_state: int = 0, **params: Any) -> Pipeline:
                 "tfidf",
                 TfidfVectorizer(
                     preprocessor=normalize,
-                    token_pattern=r"(?u)\b\w+\b",
+                    token_pattern=TOKEN_PATTERN,
                     dtype=np.float32,  # halves the feature matrix
                 ),
             ),

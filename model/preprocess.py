@@ -11,6 +11,10 @@ import re
 import sys
 import unicodedata
 
+# Tokens are runs of word characters after normalize(): single letters and
+# "0" (every number) included.
+TOKEN_PATTERN = r"(?u)\b\w+\b"
+
 # Quote marks carry framing (scare quotes around "special military operation"
 # or "invasion"), but the default token pattern drops punctuation, so every
 # quote mark becomes the word-like token ``qq``.

