@@ -20,7 +20,10 @@ checkout's code):
 
 The ratio end to end / limit is the figure issue 16 sets at >= 0.75. Both
 outputs are parsed and compared record by record: the speed work must not
-change a single label, probability, offset or flag. Writes
+change a single label, probability, offset or flag. Then this checkout is
+timed stage by stage in one process (``--stages-only`` does only that),
+with blingfire and fastText also timed alone: what the goal leaves beside
+the model against what native code alone takes. Writes
 ``benchmarks/results/batch_speed.json``.
 """
 
@@ -42,6 +45,7 @@ from benchmarks.report import machine
 # The last commit before the batch speed work (splitter, normalize(), JSON).
 BASELINE = "b77ea83"
 LIMIT_SENTENCES = 100_000
+GOAL = 0.75  # issue 16: framing-score in one process >= 0.75 x the limit
 
 _LIMIT_SNIPPET = r"""
 import json, sys, time
@@ -65,6 +69,55 @@ with threadpool_limits(1):
         pipeline.predict_proba(sentences[i:i + 10000])
     wall = time.perf_counter() - started
 print(json.dumps({"sentences": len(sentences), "seconds": wall, "module": model.__file__}))
+"""
+
+
+# Where one process's time goes, stage by stage, on the same articles (this
+# checkout only): the native parts (blingfire, fastText) timed on their own
+# too, since no Python work around them can be cheaper than they are.
+_STAGES_SNIPPET = r"""
+import json, sys, time
+started = time.perf_counter()
+import blingfire
+from threadpoolctl import threadpool_limits
+from batch.outputs import json_line
+from model.classifier import Classifier
+from model.records import document_record
+from model.scope import MAX_LANGUAGE_CHARS, english_word_counts
+from model.sentences import split_sentences
+path, model_dir = sys.argv[1], sys.argv[2]
+model = Classifier.from_dir(model_dir)
+seconds = {"start-up (imports, model load)": time.perf_counter() - started}
+
+def timed(name, fn):
+    t = time.perf_counter()
+    result = fn()
+    seconds[name] = time.perf_counter() - t
+    return result
+
+with open(path, "rb") as fh:
+    lines = fh.readlines()
+texts = timed("reading JSON", lambda: [json.loads(line)["text"] for line in lines])
+timed("blingfire alone", lambda: [blingfire.text_to_sentences(t) for t in texts])
+spans = timed("split_sentences", lambda: [split_sentences(t) for t in texts])
+sentences = [s.text for doc in spans for s in doc]
+lengths = [len(doc) for doc in spans]
+with threadpool_limits(1):
+    timed("the limit (predict_proba)",
+          lambda: [model.pipeline.predict_proba(sentences[i:i + 10000]) for i in range(0, len(sentences), 10000)])
+    features = model._features(sentences)
+    counts = english_word_counts(features, model._english_word_weights)
+    not_english = timed("language check", lambda: model.language.not_english(sentences, counts))
+    strong, weak = counts[:, 0], counts[:, 1]
+    asked = [s.lower()[:MAX_LANGUAGE_CHARS] for s, a, b in zip(sentences, strong, weak)
+             if not (a >= 2 or (a >= 1 and b >= 2))]
+    fasttext = model.language._fasttext
+    timed("fastText alone", lambda: [fasttext.predict(" ".join(s.split()), k=3) for s in asked])
+    timed("off-topic check", lambda: model.relevance.off_topic(features, lengths, not_english))
+    predictions = [p for i in range(0, len(texts), 64) for p in model.predict_texts(texts[i:i + 64])]
+timed("records and JSON", lambda: [json_line(document_record(str(i), model.info, p))
+                                   for i, p in enumerate(predictions)])
+print(json.dumps({"sentences": len(sentences), "asked_fasttext": len(asked), "seconds": seconds}))
 """
 
 
@@ -93,6 +146,18 @@ def limit(root: Path, articles: Path, model_dir: Path) -> dict:
     return {"sentences_per_s": result["sentences"] / result["seconds"]}
 
 
+def stages(articles: Path, model_dir: Path) -> dict:
+    """This checkout's time per stage in one process, and the goal's floor."""
+    out = subprocess.run([sys.executable, "-c", _STAGES_SNIPPET, str(articles), str(model_dir)],
+                         cwd=ROOT, env=_env(ROOT), check=True, capture_output=True, text=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    sec = result["seconds"]
+    model = sec["the limit (predict_proba)"]
+    native = sec["blingfire alone"] + sec["fastText alone"] + sec["start-up (imports, model load)"]
+    return {**result, "goal_allows_s": model / GOAL - model, "native_parts_s": native,
+            "best_possible_ratio": model / (model + native)}
+
+
 def end_to_end(root: Path, articles: Path, model_dir: Path, out: Path) -> dict:
     cmd = [sys.executable, "-m", "batch.cli", str(articles), "-o", str(out), "--errors", f"{out}.errors",
            "--model", str(model_dir), "--no-progress"]
@@ -116,15 +181,29 @@ def same_records(a: Path, b: Path) -> tuple[int, int]:
     return compared, differ
 
 
+def _print_stages(where: dict) -> None:
+    print(f"one process, {where['sentences']:,} sentences ({where['asked_fasttext']:,} asked fastText):")
+    for name, sec in where["seconds"].items():
+        print(f"  {name:34} {sec:6.2f} s")
+    print(f"the goal ({GOAL}) allows {where['goal_allows_s']:.2f} s beside the model; blingfire, fastText and "
+          f"start-up alone take {where['native_parts_s']:.2f} s "
+          f"(best possible ratio {where['best_possible_ratio']:.2f})")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.batch_speed", description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", default=BASELINE, help="git ref of the 'before' code [%(default)s]")
     parser.add_argument("--docs", type=int, default=20_000, help="generated articles [%(default)s]")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds [%(default)s]")
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="model directory [%(default)s]")
+    parser.add_argument("--stages-only", action="store_true",
+                        help="only this checkout's time per stage (printed, not saved)")
     args = parser.parse_args(argv)
     model_dir = args.model.resolve()
     articles = articles_file(args.docs)
+    if args.stages_only:
+        _print_stages(stages(articles, model_dir))
+        return 0
     sides = {"before": checkout(args.baseline), "after": ROOT}
     runs: dict[str, dict[str, list]] = {side: {"limit": [], "batch": []} for side in sides}
     started = time.perf_counter()
@@ -135,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
             log(f"round {r + 1}/{args.rounds}: {side}: framing-score on {args.docs:,} articles")
             runs[side]["batch"].append(end_to_end(root, articles, model_dir, WORK / f"speed-{side}.jsonl"))
     compared, differ = same_records(WORK / "speed-before.jsonl", WORK / "speed-after.jsonl")
+    log("this checkout, stage by stage")
+    where = stages(articles, model_dir)
     summary = {}
     for side, r in runs.items():
         limit_rate = spread([x["sentences_per_s"] for x in r["limit"]])
@@ -162,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
             / summary["before"]["batch_sentences_per_s"]["median"],
         },
         "outputs": {"documents_compared": compared, "documents_that_differ": differ},
+        "stages": where,
         "seconds": round(time.perf_counter() - started, 1),
     }
     print(f"{'':8} {'limit (sent/s)':>16} {'framing-score (sent/s)':>24} {'ratio':>7} {'peak RSS':>10}")
@@ -170,6 +252,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{s['ratio_batch_to_limit']:>7.2f} {s['batch_peak_rss_mib']['median']:>7.0f} MiB")
     print(f"speed-up: limit x{result['speed_up']['limit']:.2f}, framing-score x{result['speed_up']['batch']:.2f}; "
           f"outputs: {differ} of {compared:,} documents differ")
+    _print_stages(where)
     save_result("batch_speed.json", result)
     for side in sides:
         (WORK / f"speed-{side}.jsonl").unlink(missing_ok=True)
