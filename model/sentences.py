@@ -65,6 +65,12 @@ def _blocks(text: str) -> list[tuple[int, int]]:
     return blocks
 
 
+# A first character on which _trim may move a sentence's start: white space
+# or what _BULLET can start with once white space is skipped.
+_TRIM_FIRST = frozenset("-\u2022\u2013\u2014*\u25cf\u25aa>") | frozenset(
+    chr(c) for c in range(0x3001) if chr(c).isspace())
+
+
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     """Shrink [start, end) past surrounding white space and a bullet marker."""
     while start < end and text[start].isspace():
@@ -141,28 +147,33 @@ def _document_offsets(safe: str, blocks: list[tuple[int, int]]) -> list[tuple[in
     except Exception:  # blingfire asserts on some degenerate input
         return None
     offsets: list[tuple[int, int]] = []
+    brk, last = len(_BLOCK_BREAK), len(parts) - 1
     k, base = 0, 0  # the block being read and its start in ``joined``
     block_end = len(parts[0])
+    origin = blocks[0][0] - base  # joined offset + origin = offset in the text, inside block k
     cursor = 0
-    blocks_seen = set()
+    blocks_seen, seen_k = 0, -1
+    find, append = joined.find, offsets.append
     for sentence in sentences:
         if not sentence:
             continue
-        start = joined.find(sentence, cursor)
+        start = find(sentence, cursor)
         if start < 0:
             return None
         end = start + len(sentence)
-        while start >= block_end + len(_BLOCK_BREAK) and k + 1 < len(parts):  # past this block and its break
-            base = block_end + len(_BLOCK_BREAK)
+        while start >= block_end + brk and k < last:  # past this block and its break
+            base = block_end + brk
             k += 1
             block_end = base + len(parts[k])
-        if end > block_end + (len(_BLOCK_BREAK) if k + 1 < len(parts) else 0):
+            origin = blocks[k][0] - base
+        if end > block_end + (brk if k < last else 0):
             return None  # a sentence across a block break
-        offsets.append((blocks[k][0] + start - base, blocks[k][0] + min(end, block_end) - base))
-        blocks_seen.add(k)
+        append((origin + start, origin + (end if end < block_end else block_end)))
+        if k != seen_k:  # k never goes back, so this counts the blocks with sentences
+            blocks_seen, seen_k = blocks_seen + 1, k
         cursor = end
     # Block by block, a block without sentences is kept whole; let that path decide.
-    return offsets if len(blocks_seen) == len(parts) else None
+    return offsets if blocks_seen == len(parts) else None
 
 
 def split_sentences(text: str) -> list[Span]:
@@ -179,8 +190,12 @@ def split_sentences(text: str) -> list[Span]:
                  for block_start, block_end in blocks
                  for rel_start, rel_end in _sentence_offsets(safe[block_start:block_end])]
     spans: list[Span] = []
-    for abs_start, abs_end in found:
-        start, end = _trim(safe, abs_start, abs_end)
-        if start < end:
-            spans.append(Span(start, end, text[start:end]))
+    for start, end in found:
+        # Blingfire's sentences rarely need trimming: test that in line, it is
+        # done once per sentence of every text scored.
+        if start >= end or safe[start] in _TRIM_FIRST or safe[end - 1].isspace():
+            start, end = _trim(safe, start, end)
+            if start >= end:
+                continue
+        spans.append(Span(start, end, text[start:end]))
     return spans
