@@ -83,7 +83,7 @@ from threadpoolctl import threadpool_limits
 from batch.outputs import json_line
 from model.classifier import Classifier
 from model.records import document_record
-from model.scope import MAX_LANGUAGE_CHARS, english_word_counts
+from model.scope import english_word_counts, has_english_words
 from model.sentences import split_sentences
 path, model_dir = sys.argv[1], sys.argv[2]
 model = Classifier.from_dir(model_dir)
@@ -108,11 +108,10 @@ with threadpool_limits(1):
     features = model._features(sentences)
     counts = english_word_counts(features, model._english_word_weights)
     not_english = timed("language check", lambda: model.language.not_english(sentences, counts))
-    strong, weak = counts[:, 0], counts[:, 1]
-    asked = [s.lower()[:MAX_LANGUAGE_CHARS] for s, a, b in zip(sentences, strong, weak)
-             if not (a >= 2 or (a >= 1 and b >= 2))]
+    asked = [model.language.fasttext_line(s) for s, settled in zip(sentences, has_english_words(counts))
+             if not settled]
     fasttext = model.language._fasttext
-    timed("fastText alone", lambda: [fasttext.predict(" ".join(s.split()), k=3) for s in asked])
+    timed("fastText alone", lambda: [fasttext.predict(line, k=3) for line in asked if line])
     timed("off-topic check", lambda: model.relevance.off_topic(features, lengths, not_english))
     predictions = [p for i in range(0, len(texts), 64) for p in model.predict_texts(texts[i:i + 64])]
 timed("records and JSON", lambda: [json_line(document_record(str(i), model.info, p))
@@ -137,10 +136,15 @@ def _env(root: Path) -> dict:
     return {**os.environ, "PYTHONPATH": str(root), "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
 
 
-def limit(root: Path, articles: Path, model_dir: Path) -> dict:
-    out = subprocess.run([sys.executable, "-c", _LIMIT_SNIPPET, str(articles), str(model_dir), str(LIMIT_SENTENCES)],
+def _run_snippet(root: Path, snippet: str, *args) -> dict:
+    """Run ``snippet`` with ``root``'s code; its last line of output, as JSON."""
+    out = subprocess.run([sys.executable, "-c", snippet, *map(str, args)],
                          cwd=root, env=_env(root), check=True, capture_output=True, text=True)
-    result = json.loads(out.stdout.strip().splitlines()[-1])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def limit(root: Path, articles: Path, model_dir: Path) -> dict:
+    result = _run_snippet(root, _LIMIT_SNIPPET, articles, model_dir, LIMIT_SENTENCES)
     if not result["module"].startswith(str(root)):
         raise RuntimeError(f"{root}: imported {result['module']}, not that checkout's code")
     return {"sentences_per_s": result["sentences"] / result["seconds"]}
@@ -148,9 +152,7 @@ def limit(root: Path, articles: Path, model_dir: Path) -> dict:
 
 def stages(articles: Path, model_dir: Path) -> dict:
     """This checkout's time per stage in one process, and the goal's floor."""
-    out = subprocess.run([sys.executable, "-c", _STAGES_SNIPPET, str(articles), str(model_dir)],
-                         cwd=ROOT, env=_env(ROOT), check=True, capture_output=True, text=True)
-    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result = _run_snippet(ROOT, _STAGES_SNIPPET, articles, model_dir)
     sec = result["seconds"]
     model = sec["the limit (predict_proba)"]
     native = sec["blingfire alone"] + sec["fastText alone"] + sec["start-up (imports, model load)"]

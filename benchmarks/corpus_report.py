@@ -24,7 +24,9 @@ import orjson
 from benchmarks.common import WORK, log, run_measured, save_result
 from benchmarks.corpus import load_rows
 from benchmarks.report import machine
+from model.classifier import SentencePrediction
 from model.labels import LABELS
+from model.records import document_record
 
 SIZES = (100_000, 1_000_000)
 
@@ -40,34 +42,21 @@ def scores_file(n_docs: int, seed: int = 0) -> Path:
     start = date(2025, 1, 1)
     log(f"writing {n_docs:,} scored documents to {path.name}")
     partial = path.with_suffix(".partial")
+    model = {"name": "framing-tfidf-lr", "version": "bench", "sha256": ""}
     with open(partial, "wb") as fh:
         for i in range(n_docs):
-            sentences, counts, sums = [], dict.fromkeys(LABELS, 0), dict.fromkeys(LABELS, 0.0)
+            predictions = []
             for j in range(rng.randint(3, 12)):
                 raw = [rng.random() for _ in LABELS]
                 total = sum(raw)
                 probs = {lab: r / total for lab, r in zip(LABELS, raw)}
                 label = max(probs, key=probs.get)
-                counts[label] += 1
-                for lab in LABELS:
-                    sums[lab] += probs[lab]
-                sentences.append({"index": j, "start": 0, "end": 0, "text": rng.choice(texts), "label": label,
-                                  "confidence": probs[label], "probabilities": probs, "flags": []})
-            n = len(sentences)
-            mean = {lab: sums[lab] / n for lab in LABELS}
+                predictions.append(SentencePrediction(j, 0, 0, rng.choice(texts), label, probs[label], probs))
             day = (start + timedelta(days=rng.randrange(730))).isoformat()
-            record = {
-                "id": f"doc-{i}",
-                "meta": {"source": rng.choice(sources), "date": day, "title": f"Document {i}",
-                         "url": f"https://example.org/{i}"},
-                "model": {"name": "framing-tfidf-lr", "version": "bench", "sha256": ""},
-                "sentences": sentences,
-                "document": {"n_sentences": n, "n_flagged": 0, "label_counts": counts,
-                             "label_shares": {lab: counts[lab] / n for lab in LABELS}, "mean_probabilities": mean,
-                             "framing_score": mean["pro_ukraine"] - mean["pro_russia"],
-                             "dominant_label": max(LABELS, key=lambda lab: (counts[lab], mean[lab])), "warnings": []},
-            }
-            fh.write(orjson.dumps(record) + b"\n")
+            meta = {"source": rng.choice(sources), "date": day, "title": f"Document {i}",
+                    "url": f"https://example.org/{i}"}
+            # framing-score's own record builder, so the shape cannot drift from the real output.
+            fh.write(orjson.dumps(document_record(f"doc-{i}", model, predictions, meta)) + b"\n")
     partial.replace(path)
     return path
 

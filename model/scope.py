@@ -88,6 +88,12 @@ def english_word_counts(features, weights: np.ndarray) -> np.ndarray:
     return np.rint(present @ weights).astype(np.int64)
 
 
+def has_english_words(counts: np.ndarray) -> np.ndarray:
+    """Rows that pass the word test: two strong words, or one strong and two weak."""
+    strong, weak = counts[:, 0], counts[:, 1]
+    return (strong >= 2) | ((strong >= 1) & (weak >= 2))
+
+
 class LanguageCheck:
     """``not_english`` per sentence; the fastText model loads on first use."""
 
@@ -117,18 +123,27 @@ class LanguageCheck:
         return CountVectorizer(preprocessor=normalize, token_pattern=TOKEN_PATTERN, binary=True,
                                vocabulary=ENGLISH_WORDS, dtype=np.float32)
 
+    @cached_property
+    def _counter_weights(self) -> np.ndarray:
+        return english_word_weights({word: i for i, word in enumerate(ENGLISH_WORDS)})
+
     def word_counts(self, sentences: Sequence[str]) -> np.ndarray:
         """:func:`english_word_counts` for callers without the framing model's features."""
-        weights = english_word_weights({word: i for i, word in enumerate(ENGLISH_WORDS)})
-        return english_word_counts(self._counter.transform(list(sentences)), weights)
+        return english_word_counts(self._counter.transform(list(sentences)), self._counter_weights)
+
+    @staticmethod
+    def fasttext_line(sentence: str) -> str:
+        """What fastText reads of a sentence: one line of valid UTF-8 (no line
+        breaks, no lone surrogates), lower-cased, at most MAX_LANGUAGE_CHARS."""
+        text = _NEWLINES.sub(" ", sentence).strip().encode("utf-8", "replace").decode("utf-8")
+        return text.lower()[:MAX_LANGUAGE_CHARS]
 
     def languages(self, sentence: str, k: int = 3) -> list[tuple[str, float]]:
         """fastText's ``k`` best guesses with probabilities, best first."""
-        # fastText reads one line of valid UTF-8: no line breaks, no lone surrogates.
-        text = _NEWLINES.sub(" ", sentence).strip().encode("utf-8", "replace").decode("utf-8")
+        text = self.fasttext_line(sentence)
         if not text:
             return []
-        labels, scores = self._fasttext.predict(text.lower()[:MAX_LANGUAGE_CHARS], k=k)
+        labels, scores = self._fasttext.predict(text, k=k)
         guesses = [(label.removeprefix("__label__"), min(float(score), 1.0)) for label, score in zip(labels, scores)]
         return sorted(guesses, key=lambda guess: guess[1], reverse=True)
 
@@ -147,9 +162,7 @@ class LanguageCheck:
     def not_english(self, sentences: Sequence[str], word_counts: np.ndarray | None = None) -> list[bool]:
         """Flags per sentence; ``word_counts`` (from :func:`english_word_counts` on
         features already computed) spares a second tokenisation."""
-        counts = self.word_counts(sentences) if word_counts is None else word_counts
-        strong, weak = counts[:, 0], counts[:, 1]
-        english_words = (strong >= 2) | ((strong >= 1) & (weak >= 2))
+        english_words = has_english_words(self.word_counts(sentences) if word_counts is None else word_counts)
         flags = [False] * len(sentences)
         for i in np.flatnonzero(~english_words).tolist():
             flags[i] = self._asked(sentences[i])

@@ -18,7 +18,8 @@ import blingfire
 # A line break ends a sentence unless it looks like hard-wrapped prose: the line
 # ends mid-clause (letter, comma, hyphen...) and the next line starts lowercase.
 _LINE = re.compile(r"[^\n]*(?:\n|$)")
-_BULLET = re.compile(r"[^\S\n]*[\-\u2022\u2013\u2014*\u25cf\u25aa>]+[^\S\n]+")
+_BULLET_MARKS = "-\u2022\u2013\u2014*\u25cf\u25aa>"
+_BULLET = re.compile(rf"[^\S\n]*[{re.escape(_BULLET_MARKS)}]+[^\S\n]+")
 _CONTINUES = re.compile(r"[a-z,;:\-\u2013\u2014(]\s*$")
 _STARTS_LOWER = re.compile(r"^\s*[a-z(]")
 # Characters that blingfire's C core cannot take; each is replaced by one
@@ -66,8 +67,9 @@ def _blocks(text: str) -> list[tuple[int, int]]:
 
 
 # A first character on which _trim may move a sentence's start: white space
-# or what _BULLET can start with once white space is skipped.
-_TRIM_FIRST = frozenset("-\u2022\u2013\u2014*\u25cf\u25aa>") | frozenset(
+# or what _BULLET can start with once white space is skipped (no character
+# above U+3000 is white space).
+_TRIM_FIRST = frozenset(_BULLET_MARKS) | frozenset(
     chr(c) for c in range(0x3001) if chr(c).isspace())
 
 
@@ -150,7 +152,7 @@ def _document_offsets(safe: str, blocks: list[tuple[int, int]]) -> list[tuple[in
     brk, last = len(_BLOCK_BREAK), len(parts) - 1
     k, base = 0, 0  # the block being read and its start in ``joined``
     block_end = len(parts[0])
-    origin = blocks[0][0] - base  # joined offset + origin = offset in the text, inside block k
+    origin = blocks[0][0]  # joined offset + origin = offset in the text, inside block k
     cursor = 0
     blocks_seen, seen_k = 0, -1
     find, append = joined.find, offsets.append

@@ -148,7 +148,6 @@ class Aggregator:
         self.terms = {label: Counter() for label in LABELS}
         self.models: Counter = Counter()
         self.undated = 0
-        self.bad_lines = 0
         self._pending: list[Doc] = []
         # drill-down heaps: (key, tiebreak, row)
         self._docs_heaps: dict[str, list] = {"pro_russia": [], "pro_ukraine": []}

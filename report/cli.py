@@ -79,19 +79,19 @@ def write_csv(path: str, result: dict, comparison: dict | None) -> None:
         writer = csv.writer(fh)
         writer.writerow(columns)
         for section, name, s in rows:
-            ci = s["mean_score_ci"] or [None, None]
-            row = [section, name, s["documents"], s["scored_documents"], s["sentences"], s["flagged"],
-                   s["mean_score"], *ci]
-            for label in LABELS:
-                row += [s["label_shares"][label], *(s["label_shares_ci"][label] or [None, None])]
-            writer.writerow(["" if v is None else v for v in row])
+            writer.writerow([section, name, s["documents"], s["scored_documents"], s["sentences"], s["flagged"],
+                             *_estimate_cells(s)])
         if comparison:
-            d = comparison["diff"]
-            ci = d["mean_score_ci"] or [None, None]
-            row = ["difference", f"{comparison['b']} - {comparison['a']}", "", "", "", "", d["mean_score"], *ci]
-            for label in LABELS:
-                row += [d["label_shares"][label], *(d["label_shares_ci"][label] or [None, None])]
-            writer.writerow(["" if v is None else v for v in row])
+            writer.writerow(["difference", f"{comparison['b']} - {comparison['a']}", "", "", "", "",
+                             *_estimate_cells(comparison["diff"])])
+
+
+def _estimate_cells(s: dict) -> list:
+    """Mean score and label shares, each with its interval ("" where there is none)."""
+    row = [s["mean_score"], *(s["mean_score_ci"] or [None, None])]
+    for label in LABELS:
+        row += [s["label_shares"][label], *(s["label_shares_ci"][label] or [None, None])]
+    return ["" if v is None else v for v in row]
 
 
 def _model_note(models: dict, model_dir: Path | None) -> str:
@@ -188,7 +188,6 @@ def main(inputs, output, by, time_field, freq, compare, csv_path, validation, mo
     if bad:
         summary += f"; {len(bad):,} lines skipped"
     click.echo(summary, err=True)
-
 
 
 def _validation(path: Path, model_dir: Path | None, aggregator: Aggregator) -> dict:

@@ -34,6 +34,16 @@ def check_batch_size(value: list) -> None:
         raise ValidationError(f"{len(value)} documents; the limit is {limit} (FRAMING_MAX_BATCH_DOCUMENTS).")
 
 
+def _meta_field() -> fields.Dict:
+    """The caller's own fields, on one document of a request."""
+    return fields.Dict(
+        keys=fields.String(),
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Your own fields (outlet, date, URL...), echoed back untouched as `meta`."},
+    )
+
+
 class _Request(Schema):
     explain = fields.Boolean(
         load_default=False,
@@ -67,12 +77,7 @@ class PredictRequestSchema(_Request):
         validate=validate.Length(max=200),
         metadata={"description": "Your identifier, echoed back (at most 200 characters)."},
     )
-    meta = fields.Dict(
-        keys=fields.String(),
-        load_default=None,
-        allow_none=True,
-        metadata={"description": "Your own fields (outlet, date, URL...), echoed back untouched as `meta`."},
-    )
+    meta = _meta_field()
 
 
 class DocumentSchema(Schema):
@@ -83,12 +88,7 @@ class DocumentSchema(Schema):
         metadata={"description": "Your identifier for this document, echoed back."},
     )
     text = fields.String(required=True, validate=check_text, metadata={"description": "The document text."})
-    meta = fields.Dict(
-        keys=fields.String(),
-        load_default=None,
-        allow_none=True,
-        metadata={"description": "Your own fields (outlet, date, URL...), echoed back untouched as `meta`."},
-    )
+    meta = _meta_field()
 
 
 class PredictBatchRequestSchema(_Request):
