@@ -109,3 +109,39 @@ def test_parts_drive_search_and_calibration(tmp_path):
     assert meta["calibration"]["fitted_on_parts"][0] in {f"part{k}.csv" for k in range(4)}
     card = (tmp_path / "model" / "MODEL_CARD.md").read_text()
     assert "## Model selection" in card and "## Cue audit" in card and "## Accuracy against confidence" in card
+
+
+def test_probes_compare_variants_with_the_default(runner, tmp_path):
+    """`python -m training.probes` on a small corpus in parts: base first, each
+    variant with its paired dev difference."""
+    import csv
+
+    from training.probes import main as probes_main
+
+    rows = list(csv.DictReader(open(DATA / "tiny.csv", encoding="utf-8")))
+    data = tmp_path / "parts"
+    data.mkdir()
+    for k in range(4):
+        with open(data / f"part{k}.csv", "w", encoding="utf-8", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows[k::4])
+    dev = tmp_path / "dev.jsonl"
+    dev.write_text("".join(json.dumps({"text": r["text"], "label": r["label"]}) + "\n" for r in rows[::3]))
+    train(data, tmp_path / "model", do_search=False, folds=2, jobs=1, card=False)
+    out = tmp_path / "probes.json"
+    result = runner.invoke(probes_main, ["--data", str(data), "--dev", str(dev), "--model", str(tmp_path / "model"),
+                                         "--only", "C_10", "--jobs", "1", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[2].startswith("base")
+    report = json.loads(out.read_text())
+    base, variant = report["variants"]["base"], report["variants"]["C_10"]
+    assert base["dev_difference"] is None
+    assert variant["dev_difference"]["macro_f1"]["difference"] == pytest.approx(
+        variant["dev_macro_f1"] - base["dev_macro_f1"])
+    assert len(report["hardest_parts"]) == 1
+    single = tmp_path / "single"
+    single.mkdir()
+    (single / "all.csv").write_text((DATA / "tiny.csv").read_text())
+    refused = runner.invoke(probes_main, ["--data", str(single), "--dev", str(dev)])
+    assert refused.exit_code == 1 and "at least 3 part files" in refused.output

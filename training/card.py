@@ -142,17 +142,33 @@ def _search_lines(search: dict[str, Any] | None) -> list[str]:
 
 
 def _metrics_table(name: str, m: dict[str, Any]) -> list[str]:
+    ci = m.get("intervals")  # bootstrap intervals: measured on the dev set, where n is small
+
+    def span(key: str) -> str:
+        lo, hi = ci[key]
+        return f" ({lo:.3f}–{hi:.3f})"
+
     lines = [
-        f"**{name}** — n = {m['n']}, accuracy {m['accuracy']:.3f}, "
-        f"macro-F1 **{m['macro_f1']:.3f}**, ECE {m['ece']:.3f}, log loss {m['log_loss']:.3f}",
+        f"**{name}** — n = {m['n']}, accuracy {m['accuracy']:.3f}{span('accuracy') if ci else ''}, "
+        f"macro-F1 **{m['macro_f1']:.3f}**{span('macro_f1') if ci else ''}, "
+        f"ECE {m['ece']:.3f}{span('ece') if ci else ''}, log loss {m['log_loss']:.3f}",
         "",
-        "| label | precision | recall | F1 | support |",
-        "|---|---|---|---|---|",
+    ]
+    if ci:
+        lines += [f"In parentheses: {100 * ci['level']:.0f} % bootstrap intervals over the {m['n']} rows "
+                  f"({ci['replicates']:,} resamples). A change smaller than these spans can be another draw "
+                  "of the same kind of text; `framing-evaluate --baseline` tests a change with a paired "
+                  "bootstrap.", ""]
+    lines += [
+        "| label | precision | recall | F1 | support |" if not ci else
+        "| label | precision | recall | F1 | F1 interval | support |",
+        "|---|---|---|---|---|" if not ci else "|---|---|---|---|---|---|",
     ]
     for label in LABELS:
         p = m["per_label"][label]
+        f1_span = f" {ci['f1'][label][0]:.3f}–{ci['f1'][label][1]:.3f} |" if ci else ""
         lines.append(
-            f"| {label} | {p['precision']:.3f} | {p['recall']:.3f} | {p['f1']:.3f} | {p['support']} |"
+            f"| {label} | {p['precision']:.3f} | {p['recall']:.3f} | {p['f1']:.3f} |{f1_span} {p['support']} |"
         )
     lines.append("")
     lines.append("Confusion matrix (rows true, columns predicted, order " + ", ".join(LABELS) + "):")

@@ -117,3 +117,108 @@ def classification_metrics(y_true: Sequence[str], proba: np.ndarray) -> dict[str
         "calibration_bins": calibration_bins(y_true, proba),
         "coverage": coverage(y_true, proba),
     }
+
+
+# Bootstrap settings: 2,000 resamples put the ends of a 95 % interval within
+# about ±0.005 of where more resamples would; a fixed seed makes a card and
+# an `framing-evaluate` run repeatable.
+BOOTSTRAP_REPLICATES = 2000
+BOOTSTRAP_LEVEL = 0.95
+_CHUNK_CELLS = 4_000_000  # resample indices held at once (32 MB of int64)
+
+
+def _resample_stats(truth: np.ndarray, proba: np.ndarray, indices: np.ndarray) -> dict[str, np.ndarray]:
+    """Accuracy, per-label F1, macro-F1 and ECE of each resample (one row of
+    ``indices`` each), from counts: no per-resample sklearn calls."""
+    k, n_bins = len(LABELS), N_BINS
+    reps = np.arange(len(indices))[:, None]
+    pred = proba.argmax(axis=1)
+    conf = proba.max(axis=1)
+    correct = (pred == truth).astype(float)
+    cells = (reps * k * k + truth[indices] * k + pred[indices]).ravel()
+    cm = np.bincount(cells, minlength=len(indices) * k * k).reshape(len(indices), k, k)
+    tp = np.diagonal(cm, axis1=1, axis2=2).astype(float)
+    denominator = cm.sum(axis=1) + cm.sum(axis=2)  # 2tp + fp + fn
+    f1 = np.divide(2 * tp, denominator, out=np.zeros_like(tp), where=denominator > 0)
+    # ECE as in calibration_bins: a bin's count * |accuracy - confidence| is
+    # |sum of correct - sum of confidence| over its rows.
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    bins = np.clip(np.searchsorted(edges, conf, side="left") - 1, 0, n_bins - 1)
+    slots = (reps * n_bins + bins[indices]).ravel()
+    size = len(indices) * n_bins
+    gap = (np.bincount(slots, weights=correct[indices].ravel(), minlength=size)
+           - np.bincount(slots, weights=conf[indices].ravel(), minlength=size))
+    n = indices.shape[1]
+    return {
+        "accuracy": tp.sum(axis=1) / n,
+        "macro_f1": f1.mean(axis=1),
+        "f1": f1,
+        "ece": np.abs(gap.reshape(len(indices), n_bins)).sum(axis=1) / n,
+    }
+
+
+def _bootstrap(y_true: Sequence[str], probas: Sequence[np.ndarray], replicates: int, seed: int):
+    """Per-resample statistics of each of ``probas`` on the *same* resamples of
+    the rows, so differences between models are paired."""
+    truth = np.array([LABELS.index(y) for y in y_true])
+    n = len(truth)
+    if n == 0:
+        raise ValueError("cannot bootstrap an empty set")
+    rng = np.random.default_rng(seed)
+    per_chunk = max(1, _CHUNK_CELLS // n)
+    chunks: list[list[dict[str, np.ndarray]]] = [[] for _ in probas]
+    for start in range(0, replicates, per_chunk):
+        indices = rng.integers(0, n, size=(min(per_chunk, replicates - start), n))
+        for out, proba in zip(chunks, probas):
+            out.append(_resample_stats(truth, np.asarray(proba, dtype=float), indices))
+    return [{key: np.concatenate([c[key] for c in chunk]) for key in chunk[0]} for chunk in chunks]
+
+
+def _interval(values: np.ndarray, level: float) -> list[float]:
+    tail = (1 - level) / 2 * 100
+    return [float(v) for v in np.percentile(values, [tail, 100 - tail])]
+
+
+def bootstrap_intervals(
+    y_true: Sequence[str], proba: np.ndarray, replicates: int = BOOTSTRAP_REPLICATES,
+    seed: int = 0, level: float = BOOTSTRAP_LEVEL,
+) -> dict[str, Any]:
+    """Percentile intervals over rows resampled with replacement.
+
+    On a few hundred sentences a change of a few points of macro-F1 is within
+    what another draw of the same kind of text would give; the interval says
+    how far the figure itself can be trusted.
+    """
+    stats = _bootstrap(y_true, [proba], replicates, seed)[0]
+    return {
+        "level": level,
+        "replicates": replicates,
+        "accuracy": _interval(stats["accuracy"], level),
+        "macro_f1": _interval(stats["macro_f1"], level),
+        "ece": _interval(stats["ece"], level),
+        "f1": {label: _interval(stats["f1"][:, i], level) for i, label in enumerate(LABELS)},
+    }
+
+
+def paired_difference(
+    y_true: Sequence[str], proba: np.ndarray, baseline: np.ndarray,
+    replicates: int = BOOTSTRAP_REPLICATES, seed: int = 0, level: float = BOOTSTRAP_LEVEL,
+) -> dict[str, Any]:
+    """``proba`` minus ``baseline`` on the same rows, each with a paired
+    bootstrap interval: whether a change is more than a different draw of
+    the same sentences would give. ``beyond_noise`` is true when the interval
+    excludes 0."""
+    ours, theirs = _bootstrap(y_true, [proba, baseline], replicates, seed)
+    truth = np.array([LABELS.index(y) for y in y_true])
+    everything = np.arange(len(truth))[None, :]  # the rows as they are: the point estimates
+    point_ours, point_theirs = (_resample_stats(truth, np.asarray(p, dtype=float), everything)
+                                for p in (proba, baseline))
+    result: dict[str, Any] = {"level": level, "replicates": replicates}
+    for key in ("accuracy", "macro_f1", "ece"):
+        interval = _interval(ours[key] - theirs[key], level)
+        result[key] = {
+            "difference": float(point_ours[key][0] - point_theirs[key][0]),
+            "interval": interval,
+            "beyond_noise": bool(interval[0] > 0 or interval[1] < 0),
+        }
+    return result
