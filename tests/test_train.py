@@ -85,9 +85,8 @@ def test_evaluate_cli_errors(runner, tiny_model, tmp_path, content, message):
     assert message in result.output
 
 
-def test_parts_drive_search_and_calibration(tmp_path):
-    """With several corpus parts, candidates are scored leave-one-part-out and the
-    temperature is fitted on the hardest quarter of held-out parts."""
+def _tiny_parts(tmp_path):
+    """tests/data/tiny.csv dealt into four corpus part files (and its rows)."""
     import csv
 
     rows = list(csv.DictReader(open(DATA / "tiny.csv", encoding="utf-8")))
@@ -98,6 +97,13 @@ def test_parts_drive_search_and_calibration(tmp_path):
             writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
             writer.writeheader()
             writer.writerows(rows[k::4])
+    return data, rows
+
+
+def test_parts_drive_search_and_calibration(tmp_path):
+    """With several corpus parts, candidates are scored leave-one-part-out and the
+    temperature is fitted on the hardest quarter of held-out parts."""
+    data, _ = _tiny_parts(tmp_path)
     meta = train(data, tmp_path / "model", folds=2, jobs=1, card=True)
     assert meta["search"]["by"] == "leave-one-part-out" and meta["search"]["folds"] == 4
     chosen = meta["search"]["chosen"]
@@ -114,18 +120,9 @@ def test_parts_drive_search_and_calibration(tmp_path):
 def test_probes_compare_variants_with_the_default(runner, tmp_path):
     """`python -m training.probes` on a small corpus in parts: base first, each
     variant with its paired dev difference."""
-    import csv
-
     from training.probes import main as probes_main
 
-    rows = list(csv.DictReader(open(DATA / "tiny.csv", encoding="utf-8")))
-    data = tmp_path / "parts"
-    data.mkdir()
-    for k in range(4):
-        with open(data / f"part{k}.csv", "w", encoding="utf-8", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows[k::4])
+    data, rows = _tiny_parts(tmp_path)
     dev = tmp_path / "dev.jsonl"
     dev.write_text("".join(json.dumps({"text": r["text"], "label": r["label"]}) + "\n" for r in rows[::3]))
     train(data, tmp_path / "model", do_search=False, folds=2, jobs=1, card=False)
