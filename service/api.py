@@ -12,6 +12,7 @@ from model.labels import LABELS
 from model.records import document_record
 from service import observability
 from service.auth import require_api_key
+from service.errors import COMMON_ERROR_DOCS
 from service.parsing import ArticleBlueprint
 from service.schemas import (
     ModelInfoSchema,
@@ -29,13 +30,11 @@ blp.before_request(require_api_key)
 ops = ArticleBlueprint("ops", __name__, description="Liveness, readiness and metrics.")
 
 _ERRORS = {
+    **COMMON_ERROR_DOCS,
     400: (
         "Malformed JSON or chunked encoding, an empty body, a body shorter than its "
         "Content-Length, or bytes that are not UTF-8."
     ),
-    401: "FRAMING_API_KEYS is set and the request has no valid bearer key.",
-    408: "The client sent nothing of the body for FRAMING_CLIENT_TIMEOUT seconds (default 30).",
-    413: "The body is larger than FRAMING_MAX_CONTENT_LENGTH.",
     415: "A content type other than application/json or text/plain; charset=utf-8.",
     422: "Missing, wrong-typed, empty or too long fields, unknown fields, or too many sentences.",
     503: "No verified model is loaded.",

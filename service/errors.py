@@ -25,6 +25,14 @@ _MESSAGES = {
     503: "The model is not loaded; the service is not ready.",
 }
 
+# OpenAPI descriptions of the errors every endpoint can give, whatever it
+# does: authentication and the body's transport. Each blueprint adds its own.
+COMMON_ERROR_DOCS = {
+    401: "FRAMING_API_KEYS is set and the request has no valid bearer key.",
+    408: "The client sent nothing of the body for FRAMING_CLIENT_TIMEOUT seconds (default 30).",
+    413: "The body is larger than FRAMING_MAX_CONTENT_LENGTH.",
+}
+
 
 class FramingApi(Api):
     """flask-smorest's Api whose error payload always carries a ``message``."""

@@ -21,6 +21,7 @@ from labeling import store
 from labeling.db import Database, DatabaseError, describe
 from service.api import classifier
 from service.auth import require_api_key
+from service.errors import COMMON_ERROR_DOCS
 from service.labeling_schemas import (
     AgreementSchema,
     AnnotatorArgsSchema,
@@ -48,13 +49,11 @@ blp = ArticleBlueprint(
 blp.before_request(require_api_key)
 
 _ERRORS = {
+    **COMMON_ERROR_DOCS,
     400: "Malformed JSON, an empty body, or bytes that are not UTF-8.",
-    401: "FRAMING_API_KEYS is set and the request has no valid bearer key.",
     403: "The API key is named and the request asks to act as another annotator.",
     404: "No such project, sentence or label.",
     409: "A concurrent change to the same item; retry.",
-    408: "The client sent nothing of the body for FRAMING_CLIENT_TIMEOUT seconds (default 30).",
-    413: "The body is larger than FRAMING_MAX_CONTENT_LENGTH.",
     415: "A content type other than application/json.",
     422: "Missing, wrong-typed or invalid fields.",
     503: "The label database cannot be reached (or, for imports, no model is loaded).",
