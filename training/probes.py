@@ -41,6 +41,11 @@ def _default_params(model_dir: Path | None) -> dict[str, Any]:
     return {key: tuple(v) if isinstance(v, list) else v for key, v in params.items()}
 
 
+# Words with no stance of their own; in the corpus they still lean toward the
+# sides (longer prose), which is what "function_words" tests.
+FUNCTION_WORDS = ("the of to and a an in on at is are was were that it as by for with from be this its s has "
+                  "have had been will would which who he she they their his her we our up out than more").split()
+
 # name -> (what it changes, parameter overrides). Each is one change from base.
 VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "base": ("the default model's parameters", {}),
@@ -52,6 +57,7 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "C_100": ("weaker regularisation", {"clf__C": 100.0}),
     "C_10": ("stronger regularisation", {"clf__C": 10.0}),
     "no_idf": ("term frequency without idf", {"tfidf__use_idf": False}),
+    "function_words": ("function words dropped before n-grams", {"tfidf__stop_words": FUNCTION_WORDS}),
 }
 
 
