@@ -30,11 +30,11 @@ blp.before_request(require_api_key)
 ops = ArticleBlueprint("ops", __name__, description="Liveness, readiness and metrics.")
 
 _ERRORS = {
-    **COMMON_ERROR_DOCS,
     400: (
         "Malformed JSON or chunked encoding, an empty body, a body shorter than its "
         "Content-Length, or bytes that are not UTF-8."
     ),
+    **COMMON_ERROR_DOCS,
     415: "A content type other than application/json or text/plain; charset=utf-8.",
     422: "Missing, wrong-typed, empty or too long fields, unknown fields, or too many sentences.",
     503: "No verified model is loaded.",

@@ -49,8 +49,8 @@ blp = ArticleBlueprint(
 blp.before_request(require_api_key)
 
 _ERRORS = {
-    **COMMON_ERROR_DOCS,
     400: "Malformed JSON, an empty body, or bytes that are not UTF-8.",
+    **COMMON_ERROR_DOCS,
     403: "The API key is named and the request asks to act as another annotator.",
     404: "No such project, sentence or label.",
     409: "A concurrent change to the same item; retry.",

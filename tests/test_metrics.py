@@ -71,9 +71,27 @@ def test_paired_difference_tells_a_real_change_from_none():
     assert diff["accuracy"]["beyond_noise"]
 
 
-def test_empty_set_is_refused():
+def test_resamples_in_several_chunks_are_the_same_draws(monkeypatch):
+    """Large sets are resampled a chunk at a time; the chunking must not
+    change the draws or the statistics."""
+    import training.metrics as metrics
+
+    y, proba = _fake(150, 1.0, 5)
+    whole = _bootstrap(y, [proba], replicates=40, seed=7)[0]
+    monkeypatch.setattr(metrics, "_CHUNK_CELLS", 150 * 3)  # three resamples per chunk
+    chunked = _bootstrap(y, [proba], replicates=40, seed=7)[0]
+    for key in ("accuracy", "macro_f1", "ece"):
+        assert len(chunked[key]) == 40
+    # The generator is consumed in the same order, so the chunks draw the same rows.
+    np.testing.assert_allclose(chunked["macro_f1"], whole["macro_f1"])
+
+
+def test_empty_set_and_mismatched_models_are_refused():
     with pytest.raises(ValueError, match="empty"):
         bootstrap_intervals([], np.zeros((0, 3)))
+    y, proba = _fake(10, 1.0, 6)
+    with pytest.raises(ValueError, match="different rows"):
+        paired_difference(y, proba, proba[:5])
 
 
 def test_evaluate_cli_compares_with_a_baseline(runner, tiny_model, default_model, tmp_path):
@@ -99,5 +117,19 @@ def test_evaluate_cli_compares_with_a_baseline(runner, tiny_model, default_model
     assert report["intervals"]["macro_f1"][0] <= report["macro_f1"] <= report["intervals"]["macro_f1"][1]
     table = runner.invoke(evaluate_main, args)
     assert table.exit_code == 0, table.output
-    assert "macro-F1 difference" in table.output
-    assert ("beyond noise" in table.output) or ("within noise" in table.output)
+    verdict = "beyond noise" if diff["beyond_noise"] else "within noise"
+    macro_line = next(line for line in table.output.splitlines() if "macro-F1 difference" in line)
+    assert macro_line.endswith(verdict) and f"{diff['difference']:+.3f}" in macro_line
+    assert "(lower is better)" in next(line for line in table.output.splitlines() if "ECE difference" in line)
+
+
+def test_evaluate_refuses_an_empty_file_and_a_missing_baseline(runner, tiny_model, tmp_path):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    result = runner.invoke(evaluate_main, ["--model", str(tiny_model), "--data", str(empty)])
+    assert result.exit_code == 1 and "no labeled rows" in result.output
+    data = tmp_path / "one.jsonl"
+    data.write_text('{"text": "Talks resume on Tuesday.", "label": "neutral"}\n')
+    result = runner.invoke(evaluate_main, ["--model", str(tiny_model), "--baseline", str(tmp_path / "nope"),
+                                           "--data", str(data)])
+    assert result.exit_code == 1 and "nope" in result.output and "Traceback" not in result.output

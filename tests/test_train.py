@@ -142,3 +142,9 @@ def test_probes_compare_variants_with_the_default(runner, tmp_path):
     (single / "all.csv").write_text((DATA / "tiny.csv").read_text())
     refused = runner.invoke(probes_main, ["--data", str(single), "--dev", str(dev)])
     assert refused.exit_code == 1 and "at least 3 part files" in refused.output
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    refused = runner.invoke(probes_main, ["--data", str(data), "--dev", str(empty)])
+    assert refused.exit_code == 1 and "no labeled rows" in refused.output
+    refused = runner.invoke(probes_main, ["--data", str(data), "--dev", str(dev), "--model", str(tmp_path / "nope")])
+    assert refused.exit_code == 1 and "Traceback" not in refused.output and "nope" in refused.output

@@ -26,11 +26,17 @@ def predict_rows(classifier: Classifier, texts: list[str]) -> np.ndarray:
     return np.array([[doc[0].probabilities[label] for label in LABELS] for doc in predictions])
 
 
-def evaluate_classifier(classifier: Classifier, data: Path, examples: list | None = None) -> dict:
-    """Every metric for ``data`` (rows already loaded from it may be passed as ``examples``)."""
+def evaluate_classifier(
+    classifier: Classifier, data: Path, examples: list | None = None, proba: np.ndarray | None = None,
+) -> dict:
+    """Every metric for ``data`` (rows already loaded from it may be passed as
+    ``examples``, and the classifier's probabilities for them as ``proba``)."""
     if examples is None:
         examples = load_examples(data, require_doc_id=False, check_sentences=False)
-    proba = predict_rows(classifier, [ex.text for ex in examples])
+    if not examples:
+        raise DatasetError([f"{data}: no labeled rows"])
+    if proba is None:
+        proba = predict_rows(classifier, [ex.text for ex in examples])
     y = [ex.label for ex in examples]
     metrics = classification_metrics(y, proba)
     result = {"model": classifier.info, "data": str(data), "labels": list(LABELS), **metrics,
@@ -50,14 +56,15 @@ def evaluate(model_dir: Path | None, data: Path, baseline_dir: Path | None = Non
     model's and the paired difference (this model minus the baseline)."""
     examples = load_examples(data, require_doc_id=False, check_sentences=False)
     classifier = Classifier.from_dir(model_dir)
-    result = evaluate_classifier(classifier, data, examples)
-    if baseline_dir is not None:
-        baseline = Classifier.from_dir(baseline_dir)
-        texts, y = [ex.text for ex in examples], [ex.label for ex in examples]
+    baseline = None if baseline_dir is None else Classifier.from_dir(baseline_dir)  # refused before scoring
+    texts, y = [ex.text for ex in examples], [ex.label for ex in examples]
+    proba = predict_rows(classifier, texts) if examples else None
+    result = evaluate_classifier(classifier, data, examples, proba)
+    if baseline is not None:
         base_proba = predict_rows(baseline, texts)
         base = classification_metrics(y, base_proba)
         result["baseline"] = {"model": baseline.info, **{k: base[k] for k in ("accuracy", "macro_f1", "ece")}}
-        result["difference"] = paired_difference(y, predict_rows(classifier, texts), base_proba)
+        result["difference"] = paired_difference(y, proba, base_proba)
     return result
 
 
@@ -111,12 +118,14 @@ def main(model_dir: Path, data: Path, baseline_dir: Path | None, as_json: bool) 
     click.echo("confusion (rows true, columns predicted): " + json.dumps(result["confusion_matrix"]))
     if "difference" in result:
         base = result["baseline"]
+        click.echo("differences are --model minus --baseline, paired over the same rows")
         click.echo(f"baseline {base['model']['name']} {base['model']['version']}: accuracy={base['accuracy']:.3f}  "
                    f"macro-F1={base['macro_f1']:.3f}  ECE={base['ece']:.3f}")
         for key, name in (("accuracy", "accuracy"), ("macro_f1", "macro-F1"), ("ece", "ECE")):
             d = result["difference"][key]
             verdict = "beyond noise" if d["beyond_noise"] else "within noise"
-            click.echo(f"  {name:>9} difference {d['difference']:+.3f} {_interval(d['interval'])}: {verdict}")
+            better = " (lower is better)" if key == "ece" else ""
+            click.echo(f"  {name:>9} difference {d['difference']:+.3f} {_interval(d['interval'])}: {verdict}{better}")
 
 
 if __name__ == "__main__":

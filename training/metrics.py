@@ -124,7 +124,9 @@ def classification_metrics(y_true: Sequence[str], proba: np.ndarray) -> dict[str
 # an `framing-evaluate` run repeatable.
 BOOTSTRAP_REPLICATES = 2000
 BOOTSTRAP_LEVEL = 0.95
-_CHUNK_CELLS = 4_000_000  # resample indices held at once (32 MB of int64)
+# Resample indices held at once: 32 MB of int64, and a few temporaries of
+# that size while a chunk is counted (about 200 MB at the peak).
+_CHUNK_CELLS = 4_000_000
 
 
 def _resample_stats(truth: np.ndarray, proba: np.ndarray, indices: np.ndarray) -> dict[str, np.ndarray]:
@@ -208,6 +210,8 @@ def paired_difference(
     bootstrap interval: whether a change is more than a different draw of
     the same sentences would give. ``beyond_noise`` is true when the interval
     excludes 0."""
+    if np.shape(proba) != np.shape(baseline):
+        raise ValueError(f"the two models scored different rows: {np.shape(proba)} and {np.shape(baseline)}")
     ours, theirs = _bootstrap(y_true, [proba, baseline], replicates, seed)
     truth = np.array([LABELS.index(y) for y in y_true])
     everything = np.arange(len(truth))[None, :]  # the rows as they are: the point estimates

@@ -24,15 +24,16 @@ from typing import Any, Callable
 import click
 import numpy as np
 
-from model.artifact import read_metadata, resolve_model_dir
-from model.calibration import TemperatureScaled, fit_inverse_temperature
+from model.artifact import ArtifactError, read_metadata, resolve_model_dir
+from model.calibration import TemperatureScaled
 from model.classifier import Classifier
 from model.labels import LABELS
 from model.pipeline import build_pipeline
 from training import dataset
+from training.dataset import DatasetError
 from training.evaluate import predict_rows
 from training.metrics import classification_metrics, paired_difference
-from training.train import DEFAULT_DEV, _part_folds, hardest_parts, out_of_fold
+from training.train import DEFAULT_DEV, _part_folds, out_of_fold, temperature_on_hardest_parts
 
 
 def _default_params(model_dir: Path | None) -> dict[str, Any]:
@@ -65,13 +66,13 @@ def probe(
     examples, dev_examples, params: dict[str, Any], jobs: int, hardest: list[str] | None = None,
 ) -> tuple[dict[str, Any], np.ndarray, list[str]]:
     """Held-out-part and dev figures for one parameter set, calibrated as
-    `framing-train` calibrates (temperature on the hardest parts)."""
+    `framing-train` calibrates: a temperature on the hardest parts (base's,
+    once ``hardest`` is given, so every variant is judged on the same rows)."""
     texts, y = [ex.text for ex in examples], [ex.label for ex in examples]
     truth = [LABELS.index(label) for label in y]
     part_proba = out_of_fold(build_pipeline(random_state=0, **params), texts, y, _part_folds(examples), jobs)
-    hardest = hardest or hardest_parts(examples, part_proba, truth)
+    beta, hardest = temperature_on_hardest_parts(examples, part_proba, truth, hardest)
     rows = [i for i, ex in enumerate(examples) if Path(ex.source).name in hardest]
-    beta = fit_inverse_temperature(part_proba[rows], [truth[i] for i in rows])
     pipeline = build_pipeline(random_state=0, **params).fit(texts, y)
     model = Classifier(TemperatureScaled(pipeline, beta), {"version": "probe"}, check_language=False)
     dev_proba = predict_rows(model, [ex.text for ex in dev_examples])
@@ -99,12 +100,16 @@ def _row(name: str, f: dict[str, Any], d: dict[str, Any] | None) -> str:
 
 def run(data: Path, dev: Path, only: list[str], jobs: int, model_dir: Path | None,
         echo: Callable[[str], None]) -> dict:
+    # The cheap checks first: a bad model or dev file should not wait for a
+    # minute of training to be reported.
+    base_params = _default_params(model_dir)
+    dev_examples = dataset.load_examples(dev, require_doc_id=False, check_sentences=False)
+    if not dev_examples:
+        raise click.ClickException(f"{dev}: no labeled rows")
     examples = dataset.load_examples(data)
     if _part_folds(examples) is None:
         raise click.ClickException(f"{data}: probes need a corpus in at least 3 part files")
-    dev_examples = dataset.load_examples(dev, require_doc_id=False, check_sentences=False)
     y_dev = [ex.label for ex in dev_examples]
-    base_params = _default_params(model_dir)
     names = ["base"] + [n for n in (only or VARIANTS) if n != "base"]
     echo(f"{len(examples)} corpus sentences, {len(dev_examples)} dev sentences; base = {base_params}")
     echo("variant      parts-F1 parts-LL hard-F1 hard-LL  beta  dev-F1 dev-ECE  dev-F1 change [95 %]")
@@ -143,7 +148,10 @@ def run(data: Path, dev: Path, only: list[str], jobs: int, model_dir: Path | Non
 def main(data: Path, dev: Path, only: tuple[str, ...], model_dir: Path | None, jobs: int,
          json_out: Path | None) -> None:
     """Score model variants against the default on held-out parts and dev."""
-    result = run(data, dev, list(only), jobs, model_dir, click.echo)
+    try:
+        result = run(data, dev, list(only), jobs, model_dir, click.echo)
+    except (DatasetError, ArtifactError) as exc:
+        raise click.ClickException(str(exc)) from exc
     if json_out:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(json.dumps(result, indent=2) + "\n")

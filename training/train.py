@@ -177,6 +177,16 @@ def hardest_parts(examples, part_proba: np.ndarray, truth: list[int]) -> list[st
     return ranked[: max(1, round(len(ranked) * CALIBRATION_SHARE))]
 
 
+def temperature_on_hardest_parts(
+    examples, part_proba: np.ndarray, truth: list[int], hardest: list[str] | None = None,
+) -> tuple[float, list[str]]:
+    """The inverse temperature fitted on the held-out predictions of the
+    hardest parts (:func:`hardest_parts` unless ``hardest`` names them)."""
+    hardest = hardest or hardest_parts(examples, part_proba, truth)
+    rows = [i for i, ex in enumerate(examples) if Path(ex.source).name in hardest]
+    return fit_inverse_temperature(part_proba[rows], [truth[i] for i in rows]), hardest
+
+
 def git_commit() -> str | None:
     try:
         out = subprocess.run(
@@ -291,9 +301,7 @@ def train(
         # is then scored on. With parts: on the held-out parts the model finds
         # hardest, the team's closest stand-in for text unlike its training rows.
         if shift:
-            hardest = hardest_parts(examples, shift_proba, truth)
-            rows = [i for i, ex in enumerate(examples) if Path(ex.source).name in hardest]
-            beta = fit_inverse_temperature(shift_proba[rows], [truth[i] for i in rows])
+            beta, hardest = temperature_on_hardest_parts(examples, shift_proba, truth)
         else:
             beta = fit_inverse_temperature(raw_proba, truth)
         cv_metrics = classification_metrics(y, apply_inverse_temperature(raw_proba, beta))
