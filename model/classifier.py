@@ -105,11 +105,12 @@ class Classifier:
         """
         if not len(sentences):
             return []
-        features = self._features(sentences) if features is None else features
+        weights = None if self.language is None else self._english_word_weights
+        if features is None and (weights is not None or self.relevance is not None):
+            features = self._features(sentences)  # only when a check reads them
         if self.language is None:
             not_english = [False] * len(sentences)
         else:
-            weights = self._english_word_weights
             counts = None if weights is None else english_word_counts(features, weights)
             not_english = self.language.not_english(sentences, counts)
         if self.relevance is None:

@@ -145,13 +145,12 @@ def _metrics_table(name: str, m: dict[str, Any]) -> list[str]:
     ci = m.get("intervals")  # bootstrap intervals: measured on the dev set, where n is small
 
     def span(key: str) -> str:
-        lo, hi = ci[key]
-        return f" ({lo:.3f}–{hi:.3f})"
+        return f" ({ci[key][0]:.3f}–{ci[key][1]:.3f})" if ci else ""
 
     lines = [
-        f"**{name}** — n = {m['n']}, accuracy {m['accuracy']:.3f}{span('accuracy') if ci else ''}, "
-        f"macro-F1 **{m['macro_f1']:.3f}**{span('macro_f1') if ci else ''}, "
-        f"ECE {m['ece']:.3f}{span('ece') if ci else ''}, log loss {m['log_loss']:.3f}",
+        f"**{name}** — n = {m['n']}, accuracy {m['accuracy']:.3f}{span('accuracy')}, "
+        f"macro-F1 **{m['macro_f1']:.3f}**{span('macro_f1')}, "
+        f"ECE {m['ece']:.3f}{span('ece')}, log loss {m['log_loss']:.3f}",
         "",
     ]
     if ci:
@@ -159,17 +158,13 @@ def _metrics_table(name: str, m: dict[str, Any]) -> list[str]:
                   f"({ci['replicates']:,} resamples). A change smaller than these spans can be another draw "
                   "of the same kind of text; `framing-evaluate --baseline` tests a change with a paired "
                   "bootstrap.", ""]
-    lines += [
-        "| label | precision | recall | F1 | support |" if not ci else
-        "| label | precision | recall | F1 | F1 interval | support |",
-        "|---|---|---|---|---|" if not ci else "|---|---|---|---|---|---|",
-    ]
+    header = ["label", "precision", "recall", "F1", *(["F1 interval"] if ci else []), "support"]
+    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for label in LABELS:
         p = m["per_label"][label]
-        f1_span = f" {ci['f1'][label][0]:.3f}–{ci['f1'][label][1]:.3f} |" if ci else ""
-        lines.append(
-            f"| {label} | {p['precision']:.3f} | {p['recall']:.3f} | {p['f1']:.3f} |{f1_span} {p['support']} |"
-        )
+        f1_span = [f"{ci['f1'][label][0]:.3f}–{ci['f1'][label][1]:.3f}"] if ci else []
+        cells = [label, f"{p['precision']:.3f}", f"{p['recall']:.3f}", f"{p['f1']:.3f}", *f1_span, str(p["support"])]
+        lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     lines.append("Confusion matrix (rows true, columns predicted, order " + ", ".join(LABELS) + "):")
     lines.append("")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 from sklearn.metrics import (
@@ -18,6 +18,12 @@ N_BINS = 10
 COVERAGE_THRESHOLDS = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
+def _bin_index(conf: np.ndarray, n_bins: int = N_BINS) -> np.ndarray:
+    """Each confidence's bin: bin i holds (i/n, (i+1)/n]; confidences are never below 1/3."""
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    return np.clip(np.searchsorted(edges, conf, side="left") - 1, 0, n_bins - 1)
+
+
 def calibration_bins(
     y_true: Sequence[str], proba: np.ndarray, n_bins: int = N_BINS
 ) -> list[dict[str, float]]:
@@ -27,8 +33,7 @@ def calibration_bins(
     conf = proba.max(axis=1)
     correct = proba.argmax(axis=1) == truth
     edges = np.linspace(0.0, 1.0, n_bins + 1)
-    # Bin i holds (edges[i], edges[i+1]]; confidences are never below 1/3.
-    idx = np.clip(np.searchsorted(edges, conf, side="left") - 1, 0, n_bins - 1)
+    idx = _bin_index(conf, n_bins)
     bins = []
     for i in range(n_bins):
         mask = idx == i
@@ -129,51 +134,68 @@ BOOTSTRAP_LEVEL = 0.95
 _CHUNK_CELLS = 4_000_000
 
 
-def _resample_stats(truth: np.ndarray, proba: np.ndarray, indices: np.ndarray) -> dict[str, np.ndarray]:
+class _Scored(NamedTuple):
+    """What the resampling reads of one model's predictions, computed once."""
+
+    truth: np.ndarray
+    pred: np.ndarray
+    conf: np.ndarray
+    correct: np.ndarray
+    bins: np.ndarray
+
+
+def _scored(y_true: Sequence[str], probas: Sequence[np.ndarray]) -> list[_Scored]:
+    truth = np.array([LABELS.index(y) for y in y_true])
+    out = []
+    for proba in probas:
+        proba = np.asarray(proba, dtype=float)
+        pred, conf = proba.argmax(axis=1), proba.max(axis=1)
+        out.append(_Scored(truth, pred, conf, (pred == truth).astype(float), _bin_index(conf)))
+    return out
+
+
+def _resample_stats(s: _Scored, indices: np.ndarray) -> dict[str, np.ndarray]:
     """Accuracy, per-label F1, macro-F1 and ECE of each resample (one row of
     ``indices`` each), from counts: no per-resample sklearn calls."""
-    k, n_bins = len(LABELS), N_BINS
-    reps = np.arange(len(indices))[:, None]
-    pred = proba.argmax(axis=1)
-    conf = proba.max(axis=1)
-    correct = (pred == truth).astype(float)
-    cells = (reps * k * k + truth[indices] * k + pred[indices]).ravel()
-    cm = np.bincount(cells, minlength=len(indices) * k * k).reshape(len(indices), k, k)
+    k, n_bins, reps = len(LABELS), N_BINS, len(indices)
+    offsets = np.arange(reps)[:, None]
+    cells = (offsets * k * k + s.truth[indices] * k + s.pred[indices]).ravel()
+    cm = np.bincount(cells, minlength=reps * k * k).reshape(reps, k, k)
     tp = np.diagonal(cm, axis1=1, axis2=2).astype(float)
     denominator = cm.sum(axis=1) + cm.sum(axis=2)  # 2tp + fp + fn
     f1 = np.divide(2 * tp, denominator, out=np.zeros_like(tp), where=denominator > 0)
     # ECE as in calibration_bins: a bin's count * |accuracy - confidence| is
     # |sum of correct - sum of confidence| over its rows.
-    edges = np.linspace(0.0, 1.0, n_bins + 1)
-    bins = np.clip(np.searchsorted(edges, conf, side="left") - 1, 0, n_bins - 1)
-    slots = (reps * n_bins + bins[indices]).ravel()
-    size = len(indices) * n_bins
-    gap = (np.bincount(slots, weights=correct[indices].ravel(), minlength=size)
-           - np.bincount(slots, weights=conf[indices].ravel(), minlength=size))
+    slots = (offsets * n_bins + s.bins[indices]).ravel()
+    gap = (np.bincount(slots, weights=s.correct[indices].ravel(), minlength=reps * n_bins)
+           - np.bincount(slots, weights=s.conf[indices].ravel(), minlength=reps * n_bins))
     n = indices.shape[1]
     return {
         "accuracy": tp.sum(axis=1) / n,
         "macro_f1": f1.mean(axis=1),
         "f1": f1,
-        "ece": np.abs(gap.reshape(len(indices), n_bins)).sum(axis=1) / n,
+        "ece": np.abs(gap.reshape(reps, n_bins)).sum(axis=1) / n,
     }
 
 
-def _bootstrap(y_true: Sequence[str], probas: Sequence[np.ndarray], replicates: int, seed: int):
-    """Per-resample statistics of each of ``probas`` on the *same* resamples of
-    the rows, so differences between models are paired."""
-    truth = np.array([LABELS.index(y) for y in y_true])
-    n = len(truth)
+def _bootstrap_scored(scored: list[_Scored], replicates: int, seed: int) -> list[dict[str, np.ndarray]]:
+    """Per-resample statistics of each model on the *same* resamples of the
+    rows, so differences between models are paired."""
+    n = len(scored[0].truth)
     if n == 0:
         raise ValueError("cannot bootstrap an empty set")
     rng = np.random.default_rng(seed)
     per_chunk = max(1, _CHUNK_CELLS // n)
-    chunks: list[list[dict[str, np.ndarray]]] = [[] for _ in probas]
+    chunks: list[list[dict[str, np.ndarray]]] = [[] for _ in scored]
     for start in range(0, replicates, per_chunk):
         indices = rng.integers(0, n, size=(min(per_chunk, replicates - start), n))
-        for out, proba in zip(chunks, probas):
-            out.append(_resample_stats(truth, np.asarray(proba, dtype=float), indices))
+        for out, s in zip(chunks, scored):
+            out.append(_resample_stats(s, indices))
     return [{key: np.concatenate([c[key] for c in chunk]) for key in chunk[0]} for chunk in chunks]
+
+
+def _bootstrap(y_true: Sequence[str], probas: Sequence[np.ndarray], replicates: int, seed: int):
+    return _bootstrap_scored(_scored(y_true, probas), replicates, seed)
 
 
 def _interval(values: np.ndarray, level: float) -> list[float]:
@@ -212,11 +234,10 @@ def paired_difference(
     excludes 0."""
     if np.shape(proba) != np.shape(baseline):
         raise ValueError(f"the two models scored different rows: {np.shape(proba)} and {np.shape(baseline)}")
-    ours, theirs = _bootstrap(y_true, [proba, baseline], replicates, seed)
-    truth = np.array([LABELS.index(y) for y in y_true])
-    everything = np.arange(len(truth))[None, :]  # the rows as they are: the point estimates
-    point_ours, point_theirs = (_resample_stats(truth, np.asarray(p, dtype=float), everything)
-                                for p in (proba, baseline))
+    scored = _scored(y_true, [proba, baseline])
+    ours, theirs = _bootstrap_scored(scored, replicates, seed)
+    everything = np.arange(len(y_true))[None, :]  # the rows as they are: the point estimates
+    point_ours, point_theirs = (_resample_stats(s, everything) for s in scored)
     result: dict[str, Any] = {"level": level, "replicates": replicates}
     for key in ("accuracy", "macro_f1", "ece"):
         interval = _interval(ours[key] - theirs[key], level)

@@ -93,7 +93,7 @@ def _row(name: str, f: dict[str, Any], d: dict[str, Any] | None) -> str:
     change = "" if d is None else (
         f"{d['macro_f1']['difference']:+.3f} [{d['macro_f1']['interval'][0]:+.3f}, "
         f"{d['macro_f1']['interval'][1]:+.3f}]{' *' if d['macro_f1']['beyond_noise'] else ''}")
-    return (f"{name:12s} {f['parts_macro_f1']:.4f} {f['parts_log_loss']:.4f} {f['hardest_macro_f1']:.4f} "
+    return (f"{name:14s} {f['parts_macro_f1']:.4f} {f['parts_log_loss']:.4f} {f['hardest_macro_f1']:.4f} "
             f"{f['hardest_log_loss']:.4f} {f['inverse_temperature']:.3f} {f['dev_macro_f1']:.3f} "
             f"{f['dev_ece']:.3f}  {change}")
 
@@ -112,7 +112,7 @@ def run(data: Path, dev: Path, only: list[str], jobs: int, model_dir: Path | Non
     y_dev = [ex.label for ex in dev_examples]
     names = ["base"] + [n for n in (only or VARIANTS) if n != "base"]
     echo(f"{len(examples)} corpus sentences, {len(dev_examples)} dev sentences; base = {base_params}")
-    echo("variant      parts-F1 parts-LL hard-F1 hard-LL  beta  dev-F1 dev-ECE  dev-F1 change [95 %]")
+    echo("variant        parts-F1 parts-LL hard-F1 hard-LL  beta  dev-F1 dev-ECE  dev-F1 change [95 %]")
     results: dict[str, Any] = {}
     base_proba = hardest = None
     for name in names:
@@ -121,8 +121,10 @@ def run(data: Path, dev: Path, only: list[str], jobs: int, model_dir: Path | Non
         # hardest-part figures are measured on the same rows.
         figures, dev_proba, hardest = probe(examples, dev_examples, {**base_params, **VARIANTS[name][1]},
                                                jobs, hardest)
-        diff = None if base_proba is None else paired_difference(y_dev, dev_proba, base_proba)
-        base_proba = dev_proba if base_proba is None else base_proba
+        if base_proba is None:  # base runs first: the others are measured against it
+            base_proba, diff = dev_proba, None
+        else:
+            diff = paired_difference(y_dev, dev_proba, base_proba)
         results[name] = {"change": VARIANTS[name][0], **figures, "dev_difference": diff,
                          "seconds": time.perf_counter() - started}
         echo(_row(name, figures, diff))
