@@ -6,6 +6,7 @@ import pytest
 from conftest import DATA
 
 from model.artifact import load_artifact
+from training.card import render_card
 from training.evaluate import main as evaluate_main
 from training.train import main as train_main
 from training.train import train
@@ -37,6 +38,9 @@ def test_search_and_card(tmp_path):
     assert (tmp_path / "m" / "confusion_matrix.png").stat().st_size > 1000
     assert (tmp_path / "m" / "reliability.png").stat().st_size > 1000
     load_artifact(tmp_path / "m")
+    # The card rendered again from the saved (key-sorted) metadata is the same card.
+    saved = json.loads((tmp_path / "m" / "metadata.json").read_text())
+    assert render_card(saved) == card
 
 
 def test_train_cli(runner, tmp_path):

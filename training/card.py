@@ -207,6 +207,11 @@ def _confidence_note(m: dict[str, Any]) -> str:
     return note
 
 
+def _label_counts(counts: dict[str, int]) -> dict[str, int]:
+    """In LABELS order: metadata.json is saved with sorted keys."""
+    return {label: counts[label] for label in LABELS if label in counts}
+
+
 def _pct(x: float) -> str:
     return f"{100 * x:.2f} %" if 0 < x < 0.01 else f"{100 * x:.1f} %"
 
@@ -319,7 +324,7 @@ def render_card(metadata: dict[str, Any]) -> str:
         "",
         "## Training data",
         f"{data['n_sentences']} team-written sentences in {data['n_documents']} "
-        f"invented documents; label counts {data['label_counts']}; "
+        f"invented documents; label counts {_label_counts(data['label_counts'])}; "
         f"sha256 `{data['sha256'][:16]}…`. Created {metadata['created_at']}, "
         f"scikit-learn {metadata['sklearn_version']}, seed {metadata['seed']}, "
         f"training took {metadata.get('training_seconds', '?')} s.",

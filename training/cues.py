@@ -88,7 +88,9 @@ def audit_markdown(audit: dict[str, list[dict[str, Any]]], real_name: str | None
         + ". ⚠ marks a cue decisive in the corpus but not in real use.",
         "",
     ]
-    for label, entries in audit.items():
+    # LABELS order, not the dict's: metadata.json is saved with sorted keys.
+    for label in (label for label in LABELS if label in audit):
+        entries = audit[label]
         has_real = any("real" in e for e in entries)
         lines += [f"**Toward {label}**", ""]
         lines.append("| n-gram | weight | corpus | real |" if has_real else "| n-gram | weight | corpus |")
