@@ -14,7 +14,7 @@ from plotly.offline import get_plotlyjs
 from model.labels import DISPLAY, LABELS
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-COLOURS = {"pro_russia": "#c0392b", "neutral": "#7b8794", "pro_ukraine": "#2471a3"}
+COLOURS = {label: DISPLAY[label]["colour"] for label in LABELS}
 _CONFIG = {"displaylogo": False, "responsive": True, "toImageButtonOptions": {"format": "png"}}
 MAX_DISTRIBUTION_GROUPS = 8
 

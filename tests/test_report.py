@@ -6,11 +6,12 @@ from __future__ import annotations
 import csv
 import json
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from model.labels import LABELS
+from model.labels import DISPLAY, LABELS
 from report.aggregate import period_of
 from report.cli import main as report_cli
 from report.prevalence import adjust, adjusted_shares
@@ -199,3 +200,10 @@ def test_report_renders_offline_in_chromium(runner, scores_file, tmp_path):
         assert order == sorted(order, key=lambda v: -int(v.replace(",", "")))
         assert requests == [out.as_uri()], requests  # nothing left the file
         assert errors == []
+
+
+def test_report_and_page_draw_labels_in_the_same_colours():
+    css = (Path(__file__).resolve().parents[1] / "service" / "static" / "app.css").read_text()
+    for label, var in zip(LABELS, ("--ru", "--ne", "--ua")):
+        rgb = [int(DISPLAY[label]["colour"][i:i + 2], 16) for i in (1, 3, 5)]
+        assert f"{var}: {', '.join(map(str, rgb))};" in css
