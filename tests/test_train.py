@@ -106,7 +106,7 @@ def _tiny_parts(tmp_path):
 
 def test_parts_drive_search_and_calibration(tmp_path):
     """With several corpus parts, candidates are scored leave-one-part-out and the
-    temperature is fitted on the hardest quarter of held-out parts."""
+    temperature is fitted for the worst held-out part."""
     data, _ = _tiny_parts(tmp_path)
     meta = train(data, tmp_path / "model", folds=2, jobs=1, card=True)
     assert meta["search"]["by"] == "leave-one-part-out" and meta["search"]["folds"] == 4
@@ -115,8 +115,8 @@ def test_parts_drive_search_and_calibration(tmp_path):
     assert [c["macro_f1"] for c in meta["search"]["top"]] == sorted(
         (c["macro_f1"] for c in meta["search"]["top"]), reverse=True)
     assert meta["calibration"]["method"] == "temperature"
-    assert len(meta["calibration"]["fitted_on_parts"]) == 1
-    assert meta["calibration"]["fitted_on_parts"][0] in {f"part{k}.csv" for k in range(4)}
+    assert meta["calibration"]["fitted_on_parts"]
+    assert set(meta["calibration"]["fitted_on_parts"]) <= {f"part{k}.csv" for k in range(4)}
     card = (tmp_path / "model" / "MODEL_CARD.md").read_text()
     assert "## Model selection" in card and "## Cue audit" in card and "## Accuracy against confidence" in card
 
@@ -140,7 +140,7 @@ def test_probes_compare_variants_with_the_default(runner, tmp_path):
     assert base["dev_difference"] is None
     assert variant["dev_difference"]["macro_f1"]["difference"] == pytest.approx(
         variant["dev_macro_f1"] - base["dev_macro_f1"])
-    assert len(report["hardest_parts"]) == 1
+    assert report["worst_parts"]
     single = tmp_path / "single"
     single.mkdir()
     (single / "all.csv").write_text((DATA / "tiny.csv").read_text())

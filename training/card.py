@@ -184,27 +184,41 @@ def _calibration_detail(cal: dict[str, Any]) -> str:
     if cal["method"] == "temperature":
         where = "held-out-part predictions"
         if cal.get("fitted_on_parts"):
-            where = (f"the held-out predictions of the {len(cal['fitted_on_parts'])} corpus parts the others "
-                     f"predict worst ({', '.join(cal['fitted_on_parts'])}), the closest stand-in for text "
-                     "unlike the training rows")
+            where = (f"held-out corpus parts for the worst of them ({', '.join(cal['fitted_on_parts'])}): "
+                     "the temperature that minimises the largest log loss of any held-out part, so that "
+                     "confidence holds on the register least like the rest, the closest stand-in for "
+                     "text unlike the training rows")
         detail += f"; fitted inverse temperature {cal['inverse_temperature']:.3f} on {where}"
     return detail + ")"
 
 
+def _mean_confidence(metrics: dict[str, Any]) -> float:
+    bins = metrics["calibration_bins"]
+    return sum(b["count"] * b["confidence"] for b in bins) / max(metrics["n"], 1)
+
+
 def _confidence_note(m: dict[str, Any]) -> str:
-    cv_ece = m["cross_validated"]["ece"]
-    note = f"- Confidence is calibrated on the team corpus (out-of-fold ECE {cv_ece:.3f})"
+    cv = m["cross_validated"]
+    note = (f"- Confidence is fitted on held-out corpus parts; out of fold on the team corpus it averages "
+            f"{_mean_confidence(cv):.2f} against an accuracy of {cv['accuracy']:.2f} (ECE {cv['ece']:.3f}, "
+            f"{_honesty(_mean_confidence(cv), cv['accuracy'])})")
     if "dev" in m:
         dev = m["dev"]
-        conf = sum(b["count"] * b["confidence"] for b in dev["calibration_bins"]) / max(dev["n"], 1)
+        conf = _mean_confidence(dev)
         note += (
             f"; on real news (dev) it averages {conf:.2f} against an accuracy of "
             f"{dev['accuracy']:.2f} (ECE {dev['ece']:.3f}), so treat it as "
-            + ("over-confident there." if conf > dev["accuracy"] + 0.03 else "roughly honest there.")
+            + _honesty(conf, dev["accuracy"]) + " there."
         )
     else:
         note += "."
     return note
+
+
+def _honesty(confidence: float, accuracy: float) -> str:
+    if confidence > accuracy + 0.03:
+        return "over-confident"
+    return "under-confident" if confidence < accuracy - 0.03 else "roughly honest"
 
 
 def _label_counts(counts: dict[str, int]) -> dict[str, int]:

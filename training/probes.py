@@ -5,7 +5,7 @@ each against the default settings with a paired bootstrap.
 Why it exists: dev has 307 sentences, so a variant that gains two points of
 macro-F1 there may be another draw of the same text. This prints, for every
 variant, what the selection rule sees (held-out-part macro-F1 and log loss,
-on all parts and on the quarter the others predict worst) beside the dev
+on all parts and on the part the others predict worst) beside the dev
 change and its interval, so a decision can rest on both. It trains one
 leave-one-part-out run per variant: about a minute each on 2 cores.
 
@@ -33,7 +33,7 @@ from training import dataset
 from training.dataset import DatasetError
 from training.evaluate import predict_rows
 from training.metrics import classification_metrics, paired_difference
-from training.train import DEFAULT_DEV, _part_folds, out_of_fold, temperature_on_hardest_parts
+from training.train import DEFAULT_DEV, _part_folds, out_of_fold, temperature_on_worst_part
 
 
 def _default_params(model_dir: Path | None) -> dict[str, Any]:
@@ -63,38 +63,40 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
 
 
 def probe(
-    examples, dev_examples, params: dict[str, Any], jobs: int, hardest: list[str] | None = None,
+    examples, dev_examples, params: dict[str, Any], jobs: int, worst: list[str] | None = None,
 ) -> tuple[dict[str, Any], np.ndarray, list[str]]:
     """Held-out-part and dev figures for one parameter set, calibrated as
-    `framing-train` calibrates: a temperature on the hardest parts (base's,
-    once ``hardest`` is given, so every variant is judged on the same rows)."""
+    `framing-train` calibrates (a temperature for the worst held-out part).
+    The worst-part figures are on ``worst`` when given (base's worst part, so
+    every variant is judged on the same rows), else on this variant's own."""
     texts, y = [ex.text for ex in examples], [ex.label for ex in examples]
     truth = [LABELS.index(label) for label in y]
     part_proba = out_of_fold(build_pipeline(random_state=0, **params), texts, y, _part_folds(examples), jobs)
-    beta, hardest = temperature_on_hardest_parts(examples, part_proba, truth, hardest)
-    rows = [i for i, ex in enumerate(examples) if Path(ex.source).name in hardest]
+    beta, own_worst = temperature_on_worst_part(examples, part_proba, truth)
+    worst = worst or own_worst
+    rows = [i for i, ex in enumerate(examples) if Path(ex.source).name in worst]
     pipeline = build_pipeline(random_state=0, **params).fit(texts, y)
     model = Classifier(TemperatureScaled(pipeline, beta), {"version": "probe"}, check_language=False)
     dev_proba = predict_rows(model, [ex.text for ex in dev_examples])
     parts = classification_metrics(y, part_proba)
-    hard = classification_metrics([y[i] for i in rows], part_proba[rows])
+    worst_part = classification_metrics([y[i] for i in rows], part_proba[rows])
     dev = classification_metrics([ex.label for ex in dev_examples], dev_proba)
     figures = {
         "parts_macro_f1": parts["macro_f1"], "parts_log_loss": parts["log_loss"],
-        "hardest_macro_f1": hard["macro_f1"], "hardest_log_loss": hard["log_loss"],
+        "worst_part_macro_f1": worst_part["macro_f1"], "worst_part_log_loss": worst_part["log_loss"],
         "inverse_temperature": beta,
         "dev_macro_f1": dev["macro_f1"], "dev_accuracy": dev["accuracy"], "dev_ece": dev["ece"],
         "dev_f1": {label: dev["per_label"][label]["f1"] for label in LABELS},
     }
-    return figures, dev_proba, hardest
+    return figures, dev_proba, worst
 
 
 def _row(name: str, f: dict[str, Any], d: dict[str, Any] | None) -> str:
     change = "" if d is None else (
         f"{d['macro_f1']['difference']:+.3f} [{d['macro_f1']['interval'][0]:+.3f}, "
         f"{d['macro_f1']['interval'][1]:+.3f}]{' *' if d['macro_f1']['beyond_noise'] else ''}")
-    return (f"{name:14s} {f['parts_macro_f1']:.4f} {f['parts_log_loss']:.4f} {f['hardest_macro_f1']:.4f} "
-            f"{f['hardest_log_loss']:.4f} {f['inverse_temperature']:.3f} {f['dev_macro_f1']:.3f} "
+    return (f"{name:14s} {f['parts_macro_f1']:.4f} {f['parts_log_loss']:.4f} {f['worst_part_macro_f1']:.4f} "
+            f"{f['worst_part_log_loss']:.4f} {f['inverse_temperature']:.3f} {f['dev_macro_f1']:.3f} "
             f"{f['dev_ece']:.3f}  {change}")
 
 
@@ -112,15 +114,15 @@ def run(data: Path, dev: Path, only: list[str], jobs: int, model_dir: Path | Non
     y_dev = [ex.label for ex in dev_examples]
     names = ["base"] + [n for n in (only or VARIANTS) if n != "base"]
     echo(f"{len(examples)} corpus sentences, {len(dev_examples)} dev sentences; base = {base_params}")
-    echo("variant        parts-F1 parts-LL hard-F1 hard-LL  beta  dev-F1 dev-ECE  dev-F1 change [95 %]")
+    echo("variant        parts-F1 parts-LL worst-F1 worst-LL beta  dev-F1 dev-ECE  dev-F1 change [95 %]")
     results: dict[str, Any] = {}
-    base_proba = hardest = None
+    base_proba = worst = None
     for name in names:
         started = time.perf_counter()
-        # The hardest parts are base's, so every variant's temperature and
-        # hardest-part figures are measured on the same rows.
-        figures, dev_proba, hardest = probe(examples, dev_examples, {**base_params, **VARIANTS[name][1]},
-                                               jobs, hardest)
+        # The worst part is base's, so every variant's worst-part figures are
+        # measured on the same rows.
+        figures, dev_proba, worst = probe(examples, dev_examples, {**base_params, **VARIANTS[name][1]},
+                                             jobs, worst)
         if base_proba is None:  # base runs first: the others are measured against it
             base_proba, diff = dev_proba, None
         else:
@@ -133,7 +135,7 @@ def run(data: Path, dev: Path, only: list[str], jobs: int, model_dir: Path | Non
          "within 0.005 go to the lower parts-LL); dev is for measuring, not choosing.")
     return {"data": str(data), "dev": dev.name, "base_params": {k: list(v) if isinstance(v, tuple) else v
                                              for k, v in base_params.items()},
-            "hardest_parts": hardest, "variants": results}
+            "worst_parts": worst, "variants": results}
 
 
 @click.command()

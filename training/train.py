@@ -31,6 +31,7 @@ from model.calibration import (
     TemperatureScaled,
     apply_inverse_temperature,
     fit_inverse_temperature,
+    fit_inverse_temperature_worst_group,
 )
 from model.classifier import Classifier
 from model.labels import LABELS
@@ -64,9 +65,9 @@ PARAM_GRID: dict[str, list[Any]] = {
     "clf__C": [10.0, 30.0],
     "tfidf__min_df": [1, 2],
 }
-# Share of corpus parts, the hardest for the others to predict, on which the
-# temperature is fitted (see hardest_parts).
-CALIBRATION_SHARE = 0.25
+# Parts with fewer rows are left out of the worst-part temperature (see
+# temperature_on_worst_part): one log loss over so few rows is mostly noise.
+CALIBRATION_MIN_ROWS = 50
 # Candidates whose held-out macro-F1 is this close to the best are compared by log loss.
 SEARCH_TIE = 0.005
 # Corpus fractions (by document) for the learning curve against the dev set.
@@ -162,29 +163,18 @@ def learning_curve(examples, params: dict[str, Any], beta: float, dev_rows, seed
     return points
 
 
-def hardest_parts(examples, part_proba: np.ndarray, truth: list[int]) -> list[str]:
-    """The quarter of corpus parts (at least one) with the lowest held-out accuracy.
+def temperature_on_worst_part(examples, part_proba: np.ndarray, truth: list[int]) -> tuple[float, list[str]]:
+    """The inverse temperature under which the worst held-out part's log loss
+    is least, and the part(s) that bind it.
 
-    Parts the other parts predict worst are the least like the rest of the
-    corpus. Real news is less like the corpus still, so a temperature fitted
-    on them over-states confidence less than one fitted on every part.
+    Each part is a register written apart from the others. A temperature
+    fitted on the average held-out part (or pooled rows, where the largest
+    parts dominate) still over-states confidence on real news, which is at
+    least as unlike the corpus as the part least like the rest; fitted for the
+    worst part, confidence holds on every register the team has written.
     """
-    correct = part_proba.argmax(axis=1) == np.asarray(truth)
-    by_part: dict[str, list[bool]] = {}
-    for ex, ok in zip(examples, correct):
-        by_part.setdefault(Path(ex.source).name, []).append(bool(ok))
-    ranked = sorted(by_part, key=lambda name: (np.mean(by_part[name]), name))
-    return ranked[: max(1, round(len(ranked) * CALIBRATION_SHARE))]
-
-
-def temperature_on_hardest_parts(
-    examples, part_proba: np.ndarray, truth: list[int], hardest: list[str] | None = None,
-) -> tuple[float, list[str]]:
-    """The inverse temperature fitted on the held-out predictions of the
-    hardest parts (:func:`hardest_parts` unless ``hardest`` names them)."""
-    hardest = hardest or hardest_parts(examples, part_proba, truth)
-    rows = [i for i, ex in enumerate(examples) if Path(ex.source).name in hardest]
-    return fit_inverse_temperature(part_proba[rows], [truth[i] for i in rows]), hardest
+    parts = [Path(ex.source).name for ex in examples]
+    return fit_inverse_temperature_worst_group(part_proba, truth, parts, min_rows=CALIBRATION_MIN_ROWS)
 
 
 def git_commit() -> str | None:
@@ -295,13 +285,13 @@ def train(
         method = "temperature" if parts is not None or worst_ece > ECE_TOLERANCE else "none"
     beta = 1.0
     cv_metrics = raw
-    hardest: list[str] = []
+    worst: list[str] = []
     if method == "temperature":
         # One scalar, fitted on other predictions than the doc-grouped ones it
-        # is then scored on. With parts: on the held-out parts the model finds
-        # hardest, the team's closest stand-in for text unlike its training rows.
+        # is then scored on. With parts: for the held-out part the model reads
+        # worst, the team's closest stand-in for text unlike its training rows.
         if shift:
-            beta, hardest = temperature_on_hardest_parts(examples, shift_proba, truth)
+            beta, worst = temperature_on_worst_part(examples, shift_proba, truth)
         else:
             beta = fit_inverse_temperature(raw_proba, truth)
         cv_metrics = classification_metrics(y, apply_inverse_temperature(raw_proba, beta))
@@ -341,7 +331,7 @@ def train(
             "inverse_temperature": beta,
             "raw_cv_ece": raw["ece"],
             "raw_held_out_part_ece": shift_raw_ece,
-            "fitted_on_parts": hardest,
+            "fitted_on_parts": worst,
             "tolerance": ECE_TOLERANCE,
         },
         "search": search_info,
