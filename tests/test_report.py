@@ -202,8 +202,10 @@ def test_report_renders_offline_in_chromium(runner, scores_file, tmp_path):
         assert errors == []
 
 
-def test_report_and_page_draw_labels_in_the_same_colours():
-    css = (Path(__file__).resolve().parents[1] / "service" / "static" / "app.css").read_text()
+def test_report_page_and_favicon_draw_labels_in_the_same_colours():
+    static = Path(__file__).resolve().parents[1] / "service" / "static"
+    css, icon = (static / "app.css").read_text(), (static / "favicon.svg").read_text()
     for label, var in zip(LABELS, ("--ru", "--ne", "--ua")):
         rgb = [int(DISPLAY[label]["colour"][i:i + 2], 16) for i in (1, 3, 5)]
         assert f"{var}: {', '.join(map(str, rgb))};" in css
+        assert f'fill="{DISPLAY[label]["colour"]}"' in icon
