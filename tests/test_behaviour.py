@@ -4,7 +4,9 @@ Minimum functionality on clear cases, directional changes for framing words,
 and invariance to names that carry no framing.
 """
 
+import numpy as np
 import pytest
+from scipy.special import softmax
 
 from model.classifier import Classifier
 
@@ -16,6 +18,14 @@ def model(default_model):
 
 def _p(model, text):
     return dict(zip(("pro_russia", "neutral", "pro_ukraine"), model.predict_proba([text])[0]))
+
+
+def _evidence(model, text):
+    """Probabilities before the temperature: directional tests read the linear
+    model's evidence, so a change of calibration can neither pass nor fail them."""
+    beta = model.metadata.get("calibration", {}).get("inverse_temperature") or 1.0
+    raw = softmax(np.log(model.predict_proba([text])[0]) / beta)
+    return dict(zip(("pro_russia", "neutral", "pro_ukraine"), raw))
 
 
 @pytest.mark.parametrize(
@@ -48,20 +58,20 @@ def test_clear_cases(model, text, label):
     ids=["operation-vs-invasion", "liberated-vs-occupied", "sham-referendum"],
 )
 def test_framing_words_move_the_prediction(model, kremlin, ukraine):
-    a, b = _p(model, kremlin), _p(model, ukraine)
+    a, b = _evidence(model, kremlin), _evidence(model, ukraine)
     assert b["pro_ukraine"] - b["pro_russia"] > a["pro_ukraine"] - a["pro_russia"] + 0.05, (a, b)
 
 
 def test_so_called_creates_distance(model):
-    plain = _p(model, "The Kremlin held a referendum in the region.")
-    distanced = _p(model, "The Kremlin held a so-called referendum in the region.")
+    plain = _evidence(model, "The Kremlin held a referendum in the region.")
+    distanced = _evidence(model, "The Kremlin held a so-called referendum in the region.")
     assert distanced["pro_ukraine"] > plain["pro_ukraine"] + 0.05
 
 
 def test_scare_quotes_alone_create_distance(model):
     """Was a known gap of the first corpus; corpus v2's neutral quotes and minimal pairs closed it."""
-    plain = _p(model, "Moscow called it a special military operation.")
-    quoted = _p(model, 'Moscow called it a "special military operation".')
+    plain = _evidence(model, "Moscow called it a special military operation.")
+    quoted = _evidence(model, 'Moscow called it a "special military operation".')
     assert quoted["pro_russia"] < plain["pro_russia"] - 0.05
 
 
@@ -79,7 +89,7 @@ def test_names_without_framing_do_not_change_the_label(model, template, names):
     labels = set()
     scores = []
     for name in names:
-        probs = _p(model, template.format(name))
+        probs = _evidence(model, template.format(name))
         labels.add(max(probs, key=probs.get))
         scores.append(probs["pro_ukraine"] - probs["pro_russia"])
     assert len(labels) == 1, labels
