@@ -18,6 +18,16 @@ def _sample(rng, n: int, beta: float) -> tuple[np.ndarray, np.ndarray]:
     return softmax(scores, axis=1), truth
 
 
+def _two_groups(seed: int, sizes: dict[str, int], betas: dict[str, float]):
+    """Rows of two groups with different true temperatures, and each group's own rows."""
+    rng = np.random.default_rng(seed)
+    parts = {name: _sample(rng, sizes[name], betas[name]) for name in sizes}
+    proba = np.vstack([p for p, _ in parts.values()])
+    truth = np.concatenate([t for _, t in parts.values()])
+    groups = [name for name in sizes for _ in range(sizes[name])]
+    return proba, truth, groups, parts
+
+
 def test_pooled_fit_recovers_the_temperature_and_keeps_the_ranking():
     proba, truth = _sample(np.random.default_rng(0), 4000, 0.5)
     beta = fit_inverse_temperature(proba, truth)
@@ -28,26 +38,17 @@ def test_pooled_fit_recovers_the_temperature_and_keeps_the_ranking():
 
 
 def test_worst_group_fit_holds_for_the_noisiest_group():
-    rng = np.random.default_rng(1)
-    easy, easy_truth = _sample(rng, 3000, 1.0)
-    hard, hard_truth = _sample(rng, 1000, 0.4)
-    proba, truth = np.vstack([easy, hard]), np.concatenate([easy_truth, hard_truth])
-    groups = ["easy"] * 3000 + ["hard"] * 1000
-    pooled = fit_inverse_temperature(proba, truth)
+    proba, truth, groups, parts = _two_groups(1, {"easy": 3000, "hard": 1000}, {"easy": 1.0, "hard": 0.4})
     beta, worst = fit_inverse_temperature_worst_group(proba, truth, groups)
     assert worst == ["hard"]
-    assert beta < pooled
-    assert beta == pytest.approx(fit_inverse_temperature(hard, hard_truth), abs=0.02)
+    assert beta < fit_inverse_temperature(proba, truth)
+    assert beta == pytest.approx(fit_inverse_temperature(*parts["hard"]), abs=0.02)
 
 
 def test_worst_group_fit_leaves_out_groups_too_small_to_judge():
-    rng = np.random.default_rng(2)
-    big, big_truth = _sample(rng, 2000, 1.0)
-    tiny, tiny_truth = _sample(rng, 20, 0.2)
-    proba, truth = np.vstack([big, tiny]), np.concatenate([big_truth, tiny_truth])
-    groups = ["big"] * 2000 + ["tiny"] * 20
+    proba, truth, groups, parts = _two_groups(2, {"big": 2000, "tiny": 20}, {"big": 1.0, "tiny": 0.2})
     beta, worst = fit_inverse_temperature_worst_group(proba, truth, groups, min_rows=50)
-    assert worst == ["big"] and beta == pytest.approx(fit_inverse_temperature(big, big_truth), abs=0.02)
+    assert worst == ["big"] and beta == pytest.approx(fit_inverse_temperature(*parts["big"]), abs=0.02)
     # With no group large enough, all of them count.
     _, worst = fit_inverse_temperature_worst_group(proba, truth, groups, min_rows=5000)
     assert worst == ["tiny"]
