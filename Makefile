@@ -34,7 +34,7 @@ $(RUNTIME_STAMP): setup.cfg pyproject.toml | $(VENV)/bin/python
 
 # Rebuilt when missing or older than the corpus or the training code.
 $(MODEL): $(RUNTIME_STAMP) $(CORPUS) $(TRAIN_CODE)
-	@echo "training the default model into $(MODEL_DIR) (about 5 minutes on 2 cores)"
+	@echo "training the default model into $(MODEL_DIR) (about 7 minutes on 2 cores)"
 	@$(BIN)/framing-train --quiet --out $(MODEL_DIR)
 
 install: $(RUNTIME_STAMP) $(MODEL)

@@ -4,10 +4,9 @@ Minimum functionality on clear cases, directional changes for framing words,
 and invariance to names that carry no framing.
 """
 
-import numpy as np
 import pytest
-from scipy.special import softmax
 
+from model.calibration import apply_inverse_temperature
 from model.classifier import Classifier
 
 
@@ -24,7 +23,7 @@ def _evidence(model, text):
     """Probabilities before the temperature: directional tests read the linear
     model's evidence, so a change of calibration can neither pass nor fail them."""
     beta = model.metadata.get("calibration", {}).get("inverse_temperature") or 1.0
-    raw = softmax(np.log(model.predict_proba([text])[0]) / beta)
+    raw = apply_inverse_temperature(model.predict_proba([text]), 1.0 / beta)[0]
     return dict(zip(("pro_russia", "neutral", "pro_ukraine"), raw))
 
 

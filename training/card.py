@@ -199,9 +199,10 @@ def _mean_confidence(metrics: dict[str, Any]) -> float:
 
 def _confidence_note(m: dict[str, Any]) -> str:
     cv = m["cross_validated"]
+    cv_conf = _mean_confidence(cv)
     note = (f"- Confidence is fitted on held-out corpus parts; out of fold on the team corpus it averages "
-            f"{_mean_confidence(cv):.2f} against an accuracy of {cv['accuracy']:.2f} (ECE {cv['ece']:.3f}, "
-            f"{_honesty(_mean_confidence(cv), cv['accuracy'])})")
+            f"{cv_conf:.2f} against an accuracy of {cv['accuracy']:.2f} (ECE {cv['ece']:.3f}, "
+            f"{_honesty(cv_conf, cv['accuracy'])})")
     if "dev" in m:
         dev = m["dev"]
         conf = _mean_confidence(dev)
